@@ -1,0 +1,139 @@
+"""``Agent``: owns a private ``tf.Graph`` and its ``Session``; numpy in, numpy out."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Dict, Tuple
+
+import numpy as np
+import tensorflow as tf
+
+from .errors import UserError
+from .graph import DDPGGraph
+
+tf1 = tf.compat.v1
+
+STAT_NAMES = ("critic_loss", "q_mean", "q_max")
+CHECKPOINT_NAME = "model.ckpt"
+
+
+def resolve_device(device: str) -> str:
+    """A TensorFlow device string for ``device`` ("auto" -> "", i.e. TF's own placement).
+
+    A GPU that TensorFlow cannot see falls back to the CPU with one warning line.
+    """
+    if device == "auto":
+        return ""
+    kind, _, index = device.lower().partition(":")
+    index = index or "0"
+    if kind == "gpu" and int(index) >= len(tf.config.list_physical_devices("GPU")):
+        print(f"warning: TensorFlow sees no {device}; running on the CPU", file=sys.stderr)
+        return "/cpu:0"
+    return f"/{kind}:{index}"
+
+
+class Agent:
+    """A DDPG agent for observations of size ``obs_dim`` and actions in [low, high]."""
+
+    def __init__(self, config, obs_dim: int, action_low, action_high, seed: int = None):
+        self.config = config
+        self.obs_dim = int(obs_dim)
+        self.action_low = np.asarray(action_low, np.float64)
+        self.action_high = np.asarray(action_high, np.float64)
+        self.graph = tf.Graph()
+        self.graph.seed = int(config.seed if seed is None else seed)
+        with self.graph.as_default(), tf.device(resolve_device(config.device)):
+            self.net = DDPGGraph(self.obs_dim, self.action_low, self.action_high, config)
+            self._model_vars = {v.op.name: v for v in self.net.actor_vars + self.net.critic_vars
+                                + self.net.target_vars}
+            self._weight_inputs = {name: tf1.placeholder(v.dtype.base_dtype, v.shape)
+                                   for name, v in self._model_vars.items()}
+            self._assign_weights = {name: v.assign(self._weight_inputs[name])
+                                    for name, v in self._model_vars.items()}
+            init = tf1.global_variables_initializer()
+            self._saver = tf1.train.Saver(max_to_keep=None, save_relative_paths=True)
+        self.graph.finalize()
+        session_config = tf1.ConfigProto(
+            intra_op_parallelism_threads=config.intra_op_threads,
+            inter_op_parallelism_threads=config.inter_op_threads,
+            allow_soft_placement=True)
+        session_config.gpu_options.allow_growth = True
+        self.session = tf1.Session(graph=self.graph, config=session_config)
+        self.session.run(init)
+        self.session.run(self.net.hard_update)
+        n = self.net
+        self._stats = {"critic_loss": n.td_loss, "q_mean": n.q_mean, "q_max": n.q_max}
+
+    # -- acting and learning ----------------------------------------------------------
+    def act(self, obs) -> np.ndarray:
+        """``mu(obs)`` for one observation [S] -> action [A] (no noise)."""
+        return self.session.run(self.net.act_mu, {self.net.obs: np.reshape(obs, (1, -1))})[0]
+
+    def act_batch(self, obs) -> np.ndarray:
+        """``mu(obs)`` for [N,S] observations -> [N,A]."""
+        return self.session.run(self.net.act_mu, {self.net.obs: obs})
+
+    def train(self, batch: Dict[str, np.ndarray]) -> Dict[str, float]:
+        """One ordered update (critic, actor, targets) on ``batch``; returns the batch's
+        critic TD loss, mean Q and max Q, measured before the update, and the actor loss."""
+        out = self.session.run(
+            {"train": self.net.train_op, "actor_loss": self.net.train_actor_loss, **self._stats},
+            self._feed(batch))
+        out.pop("train")
+        return out
+
+    def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
+        """``act(obs)`` and ``train(batch)`` in ONE ``session.run``; the action comes from the
+        weights before the update."""
+        feed = self._feed(batch)
+        feed[self.net.obs] = np.reshape(obs, (1, -1))
+        out = self.session.run(
+            {"action": self.net.act_mu, "train": self.net.act_train_op,
+             "actor_loss": self.net.act_train_actor_loss, **self._stats}, feed)
+        out.pop("train")
+        return out.pop("action")[0], out
+
+    def _feed(self, batch):
+        n = self.net
+        return {n.s: batch["s"], n.a: batch["a"], n.r: batch["r"], n.done: batch["done"],
+                n.s2: batch["s2"]}
+
+    # -- weights ----------------------------------------------------------------------
+    def get_weights(self) -> Dict[str, np.ndarray]:
+        """Online and target network weights by variable name, e.g. ``main/pi/l0/w``."""
+        return self.session.run(self._model_vars)
+
+    def set_weights(self, weights: Dict[str, np.ndarray]) -> None:
+        unknown = sorted(set(weights) - set(self._model_vars))
+        if unknown:
+            raise KeyError(f"unknown weight names: {unknown}")
+        self.session.run([self._assign_weights[k] for k in weights],
+                         {self._weight_inputs[k]: v for k, v in weights.items()})
+
+    # -- checkpoints ------------------------------------------------------------------
+    def save(self, directory: str) -> str:
+        """Saves every variable (weights, targets, optimiser slots) under ``directory``."""
+        os.makedirs(directory, exist_ok=True)
+        with self.graph.as_default():  # the Saver refuses to run while eager is the default
+            return self._saver.save(self.session, os.path.join(directory, CHECKPOINT_NAME),
+                                    write_meta_graph=False)
+
+    def restore(self, directory: str) -> None:
+        prefix = os.path.join(directory, CHECKPOINT_NAME)
+        if not os.path.exists(prefix + ".index"):
+            raise UserError(f"no checkpoint in {directory}")
+        try:
+            with self.graph.as_default():
+                self._saver.restore(self.session, prefix)
+        except (tf.errors.OpError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"cannot restore checkpoint {directory}: {first}") from None
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,154 @@
+"""``python -m ddpg_graph train|evaluate``: the command line.
+
+Every user error ends as one line on stderr and exit status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from .errors import UserError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line (no usage dump) and exit status 2."""
+
+    def error(self, message):
+        raise UserError(message)
+
+
+def quiet_tensorflow() -> None:
+    """Imports TensorFlow without its C++ start-up chatter on stderr (for entry points only).
+
+    TF 2.21 prints absl/oneDNN/CUDA notices at import regardless of TF_CPP_MIN_LOG_LEVEL, so
+    file descriptor 2 points at /dev/null for the import alone; Python errors still surface.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    tf.get_logger().setLevel("ERROR")
+
+
+def default_logdir(preset: str, seed: int) -> str:
+    return os.path.join("runs", f"{preset}-seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options every training command shares (the CLI and the reproduce scripts)."""
+    parser.add_argument("--seed", type=int, help="seed of every random source (default: the preset's, 0)")
+    parser.add_argument("--total-steps", "--steps", dest="total_steps", type=int,
+                        help="environment steps to train for (default: the preset's)")
+    parser.add_argument("--logdir", help="run directory for TensorBoard logs, history.csv and "
+                                         "checkpoints (default: runs/PRESET-seedN-TIME)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="reuse a --logdir that already holds a run, deleting that run")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any config key, e.g. --set tau=0.01 --set actor_hidden=64,64 "
+                             "(repeatable; see ddpg_graph/config.py for the keys)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_config(preset: str, args) -> "Config":
+    from .config import Config, parse_overrides
+    overrides = parse_overrides(args.overrides)
+    for key in ("seed", "total_steps", "env_id"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    return Config.from_preset(preset, **overrides)
+
+
+def train(args) -> int:
+    from .runner import Trainer
+    config = build_config(args.preset, args)
+    run_dir = args.logdir or default_logdir(config.preset, config.seed)
+    trainer = Trainer(config, run_dir, progress=not args.no_progress, overwrite=args.overwrite)
+    try:
+        history = trainer.run()
+    finally:
+        trainer.close()
+    print(f"episodes: {len(history)}  last-10 mean return: {history.last_mean():.1f}")
+    print(f"run directory: {run_dir}  (tensorboard --logdir {os.path.join(run_dir, 'tb')})")
+    return 0
+
+
+def evaluate(args) -> int:
+    import numpy as np
+    from .runner import evaluate as run_episodes, load_checkpoint_agent
+    if args.episodes <= 0:
+        raise UserError(f"--episodes must be positive, got {args.episodes}")
+    config, agent, env = load_checkpoint_agent(args.checkpoint)
+    try:
+        returns = run_episodes(agent, env, args.episodes)
+    finally:
+        agent.close()
+        env.close()
+    result = {"env_id": config.env_id, "preset": config.preset, "episodes": args.episodes,
+              "mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
+              "returns": [float(r) for r in returns]}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{config.env_id}: mean return {result['mean_return']:.1f} "
+              f"± {result['std_return']:.1f} over {args.episodes} noise-free episodes")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from .config import PRESETS
+    parser = _Parser(prog="python -m ddpg_graph",
+                     description="DDPG as static TensorFlow graphs on Gymnasium.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = commands.add_parser("train", help="train an agent from a preset",
+                            description="Train a DDPG agent; writes TensorBoard logs, history.csv "
+                                        "and checkpoints into the run directory.")
+    p.add_argument("--preset", required=True, help=f"one of: {', '.join(sorted(PRESETS))}")
+    p.add_argument("--env", dest="env_id", help="Gymnasium env id (default: the preset's)")
+    add_run_options(p)
+    p.set_defaults(func=train)
+
+    p = commands.add_parser("evaluate", help="run a checkpoint's policy without noise",
+                            description="Evaluate a saved policy without exploration noise.")
+    p.add_argument("--checkpoint", required=True,
+                   help="a run directory (uses its latest checkpoint) or a checkpoint directory")
+    p.add_argument("--episodes", type=int, default=10, help="episodes to run (default 10)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.set_defaults(func=evaluate)
+    return parser
+
+
+def run_safely(func, *args) -> int:
+    """Calls ``func``; a UserError becomes one stderr line and exit status 2."""
+    try:
+        return func(*args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def main(argv=None) -> int:
+    quiet_tensorflow()
+
+    def dispatch():
+        args = make_parser().parse_args(argv)
+        return args.func(args)
+
+    return run_safely(dispatch)

@@ -1,0 +1,221 @@
+"""Every hyperparameter of a run, validated on construction, and the presets as data.
+
+A preset is a dict of overrides on the defaults below: a tutorial's reproduction is a
+table row, not a script. ``Config.from_preset("emami", seed=3)`` builds one;
+``parse_overrides(["tau=0.01"])`` turns CLI ``--set`` strings into typed overrides.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Tuple
+
+from .errors import UserError
+
+OPTIMIZERS = ("adam", "rmsprop")
+NOISES = ("ou", "gaussian", "emami_offset", "none")
+CRITIC_ACTION_INPUTS = ("second", "concat")
+ACTIVATIONS = ("relu", "elu", "tanh")
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class Config:
+    """One run's settings. Units: steps are environment steps, episodes are env episodes."""
+
+    preset: str = "custom"
+    env_id: str = "Pendulum-v0"
+    env_kwargs: Dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    total_steps: int = 50_000
+
+    # networks
+    actor_hidden: Tuple[int, ...] = (400, 300)
+    critic_hidden: Tuple[int, ...] = (400, 300)
+    critic_action_input: str = "second"  # "second": action joins the 2nd layer; "concat": input
+    activation: str = "relu"
+    final_init: float = 3e-3  # final layers drawn from U(-final_init, final_init)
+    dtype: str = "float32"
+
+    # optimisation
+    optimizer: str = "adam"
+    actor_lr: float = 1e-4
+    critic_lr: float = 1e-3
+    gamma: float = 0.99
+    tau: float = 0.001
+    batch_size: int = 64
+    buffer_size: int = 1_000_000
+    critic_l2: float = 0.0  # L2 weight decay on the critic's weights (paper: 1e-2)
+    reward_scale: float = 1.0  # rewards are multiplied by this before they enter the buffer
+    warmup_steps: int = 0  # uniform random actions for the first N steps
+    learning_starts: int = 64  # first update once the buffer holds this many (and a batch)
+
+    # exploration noise
+    noise: str = "ou"
+    noise_sigma: float = 0.3
+    noise_theta: float = 0.15
+    noise_mu: float = 0.0
+    noise_dt: float = 1.0
+    noise_decay: float = 1.0  # Gaussian: sigma multiplied by this after every sample
+    noise_relative: bool = False  # True: noise is in units of half the action range
+
+    # evaluation, logging, checkpoints (in episodes; 0 turns a feature off)
+    eval_every: int = 10
+    eval_episodes: int = 5
+    checkpoint_every: int = 10
+
+    # engine
+    intra_op_threads: int = 1
+    inter_op_threads: int = 1
+    device: str = "auto"  # "auto", "cpu", "gpu:0", ...
+
+    def __post_init__(self):
+        object.__setattr__(self, "actor_hidden", tuple(int(w) for w in self.actor_hidden))
+        object.__setattr__(self, "critic_hidden", tuple(int(w) for w in self.critic_hidden))
+        object.__setattr__(self, "env_kwargs", dict(self.env_kwargs))
+        _validate(self)
+
+    # -- construction ---------------------------------------------------------------
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> "Config":
+        if name not in PRESETS:
+            raise UserError(f"unknown preset {name!r}; choose one of: {', '.join(sorted(PRESETS))}")
+        values = dict(PRESETS[name], preset=name)
+        values.update(overrides)
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]) -> "Config":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UserError(f"unknown config key {unknown[0]!r}")
+        return cls(**values)
+
+    def to_dict(self) -> Dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["actor_hidden"] = list(self.actor_hidden)
+        values["critic_hidden"] = list(self.critic_hidden)
+        return values
+
+    def replace(self, **overrides) -> "Config":
+        values = self.to_dict()
+        values.update(overrides)
+        return Config.from_dict(values)
+
+    def save(self, path: str) -> None:
+        with open(path, "w") as f:
+            json.dump(self.to_dict(), f, indent=2, sort_keys=True)
+
+    @classmethod
+    def load(cls, path: str) -> "Config":
+        try:
+            with open(path) as f:
+                values = json.load(f)
+        except FileNotFoundError:
+            raise UserError(f"no config at {path}") from None
+        except (OSError, ValueError) as exc:
+            raise UserError(f"unreadable config {path}: {exc}") from None
+        if not isinstance(values, dict):
+            raise UserError(f"unreadable config {path}: not a JSON object")
+        return cls.from_dict(values)
+
+
+def _validate(c: Config) -> None:
+    def need(ok: bool, message: str) -> None:
+        if not ok:
+            raise UserError(message)
+
+    need(c.total_steps > 0, f"total_steps must be positive, got {c.total_steps}")
+    need(all(w > 0 for w in c.actor_hidden + c.critic_hidden), "layer widths must be positive")
+    need(len(c.critic_hidden) >= 2 or c.critic_action_input == "concat",
+         "critic_action_input='second' needs at least two critic layers")
+    need(c.critic_action_input in CRITIC_ACTION_INPUTS,
+         f"critic_action_input must be one of {CRITIC_ACTION_INPUTS}, got {c.critic_action_input!r}")
+    need(c.activation in ACTIVATIONS, f"activation must be one of {ACTIVATIONS}, got {c.activation!r}")
+    need(c.final_init > 0, f"final_init must be positive, got {c.final_init}")
+    need(c.dtype in DTYPES, f"dtype must be one of {DTYPES}, got {c.dtype!r}")
+    need(c.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}, got {c.optimizer!r}")
+    need(c.actor_lr > 0, f"actor_lr must be positive, got {c.actor_lr}")
+    need(c.critic_lr > 0, f"critic_lr must be positive, got {c.critic_lr}")
+    need(0 <= c.gamma <= 1, f"gamma must be in [0, 1], got {c.gamma}")
+    need(0 < c.tau <= 1, f"tau must be in (0, 1], got {c.tau}")
+    need(c.batch_size > 0, f"batch_size must be positive, got {c.batch_size}")
+    need(c.buffer_size > 0, f"buffer_size must be positive, got {c.buffer_size}")
+    need(c.batch_size <= c.buffer_size,
+         f"batch_size ({c.batch_size}) must not exceed buffer_size ({c.buffer_size})")
+    need(c.critic_l2 >= 0, f"critic_l2 must be non-negative, got {c.critic_l2}")
+    need(c.warmup_steps >= 0, f"warmup_steps must be non-negative, got {c.warmup_steps}")
+    need(c.learning_starts >= 0, f"learning_starts must be non-negative, got {c.learning_starts}")
+    need(c.noise in NOISES, f"noise must be one of {NOISES}, got {c.noise!r}")
+    need(c.noise_sigma >= 0, f"noise_sigma must be non-negative, got {c.noise_sigma}")
+    need(c.noise_theta >= 0, f"noise_theta must be non-negative, got {c.noise_theta}")
+    need(c.noise_dt > 0, f"noise_dt must be positive, got {c.noise_dt}")
+    need(0 < c.noise_decay <= 1, f"noise_decay must be in (0, 1], got {c.noise_decay}")
+    need(c.eval_every >= 0 and c.eval_episodes >= 0 and c.checkpoint_every >= 0,
+         "eval_every, eval_episodes and checkpoint_every must be non-negative")
+    need(c.intra_op_threads >= 0 and c.inter_op_threads >= 0, "thread counts must be non-negative")
+    need(c.device == "auto" or c.device.split(":")[0].lower() in ("cpu", "gpu"),
+         f"device must be 'auto', 'cpu', 'cpu:N' or 'gpu:N', got {c.device!r}")
+
+
+def parse_overrides(pairs) -> Dict[str, Any]:
+    """``["tau=0.01", "actor_hidden=64,64"]`` -> ``{"tau": 0.01, "actor_hidden": (64, 64)}``."""
+    types = {f.name: f.type for f in dataclasses.fields(Config)}
+    defaults = Config().to_dict()
+    overrides: Dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep:
+            raise UserError(f"--set expects key=value, got {pair!r}")
+        if key not in types:
+            raise UserError(f"unknown config key {key!r}")
+        overrides[key] = _coerce(key, text.strip(), defaults[key])
+    return overrides
+
+
+def _coerce(key: str, text: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if isinstance(default, int):
+            return int(float(text)) if float(text).is_integer() else int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, list):
+            return tuple(int(w) for w in text.split(",") if w.strip())
+        if isinstance(default, dict):
+            value = json.loads(text)
+            if not isinstance(value, dict):
+                raise ValueError(text)
+            return value
+        return text
+    except ValueError:
+        raise UserError(f"invalid value for {key}: {text!r}") from None
+
+
+# The presets: data only. Each names the tutorial's published settings.
+PRESETS: Dict[str, Dict[str, Any]] = {
+    # Emami's tflearn walkthrough (and the paper's low-dimensional settings).
+    "emami": dict(
+        env_id="Pendulum-v0", total_steps=40_000,
+        actor_hidden=(400, 300), critic_hidden=(400, 300), critic_action_input="second",
+        optimizer="adam", actor_lr=1e-4, critic_lr=1e-3, gamma=0.99, tau=0.001,
+        batch_size=64, buffer_size=1_000_000, learning_starts=64,
+        noise="ou", noise_sigma=0.3, noise_theta=0.15, noise_dt=1.0,
+    ),
+    # rl-zoo3's tuned Pendulum settings, as Stable-Baselines3 users run them.
+    "zoo": dict(
+        env_id="Pendulum-v1", total_steps=20_000,
+        actor_hidden=(400, 300), critic_hidden=(400, 300), critic_action_input="concat",
+        optimizer="adam", actor_lr=1e-3, critic_lr=1e-3, gamma=0.98, tau=0.005,
+        batch_size=256, buffer_size=200_000, warmup_steps=10_000, learning_starts=10_000,
+        noise="gaussian", noise_sigma=0.1, noise_relative=True,
+    ),
+}

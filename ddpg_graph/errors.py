@@ -1,0 +1,8 @@
+"""The one exception type that means "the user asked for something we cannot do"."""
+
+
+class UserError(Exception):
+    """Bad input from the user: unknown env, invalid hyperparameter, missing checkpoint...
+
+    The CLI prints its message as a single line on stderr and exits with status 2.
+    """

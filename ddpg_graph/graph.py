@@ -1,0 +1,151 @@
+"""The whole DDPG static graph, built once into the caller's default ``tf.Graph``.
+
+Symbols (B = batch size, S = observation size, A = action size):
+
+=================  =======  ==============================================================
+symbol             shape    meaning
+=================  =======  ==============================================================
+``s``              [B,S]    replay batch: states
+``a``              [B,A]    replay batch: the stored (noisy) actions
+``r``              [B,1]    replay batch: rewards
+``done``           [B,1]    replay batch: 1.0 only for a true terminal (never a time limit)
+``s2``             [B,S]    replay batch: next states
+``obs``            [N,S]    states to act on (N = 1 when stepping an env)
+``act_mu``         [N,A]    ``mu(obs)``: the deterministic action, inside the env's bounds
+``q``              [B,1]    ``Q(s, a)``: the critic on the stored actions
+``y``              [B,1]    ``r + gamma (1 - done) Q'(s2, mu'(s2))``, under stop_gradient
+``critic_loss``    []       mean squared TD error ``mean((q - y)^2)`` + L2 on critic weights
+``mu``             [B,A]    ``mu(s)``: the actor on the batch states
+``q_mu``           [B,1]    ``Q(s, mu(s))``: shares the critic's variables
+``dq_da``          [B,A]    ``dQ(s, a)/da`` at ``a = mu(s)``: the critic-supplied action gradient
+``actor_grads``    per var  ``tf.gradients(mu, theta_mu, grad_ys=-dq_da / B)``
+``actor_loss``     []       ``-mean(q_mu)``; its gradient equals ``actor_grads``
+``critic_grads``   per var  ``d critic_loss / d theta_Q``
+=================  =======  ==============================================================
+
+Ops:
+
+- ``critic_train``: one optimiser step on ``critic_loss``.
+- ``actor_train``: one optimiser step along ``actor_grads``.
+- ``soft_update``: ``theta' <- tau theta + (1 - tau) theta'`` for both target networks.
+- ``hard_update``: ``theta' <- theta`` (run once at the start).
+- ``train_op``: the three above in one ordered chain: critic step; then the actor step with
+  ``dq_da`` from the critic as just updated; then soft updates from the new weights.
+- ``act_train_op``: ``train_op`` whose actor step also waits for ``act_mu``, so an action
+  fetched with it comes from the weights before the update.
+
+The ordering uses control dependencies on resource variables: a forward pass built inside
+``tf.control_dependencies([op])`` reads the variables after ``op`` has written them. That is
+why the chained steps rebuild their forward passes instead of reusing the symbols above.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from . import networks
+
+tf1 = tf.compat.v1
+
+OPTIMIZERS = {
+    "adam": lambda lr: tf1.train.AdamOptimizer(lr),
+    "rmsprop": lambda lr: tf1.train.RMSPropOptimizer(lr),
+}
+
+
+class DDPGGraph:
+    def __init__(self, obs_dim: int, action_low: np.ndarray, action_high: np.ndarray, config):
+        self.config = c = config
+        dtype = tf.as_dtype(c.dtype)
+        action_low = np.asarray(action_low, np.float64)
+        action_high = np.asarray(action_high, np.float64)
+        action_dim = len(action_low)
+        self._actor_args = dict(action_low=action_low, action_high=action_high,
+                                hidden=c.actor_hidden, activation=c.activation,
+                                final_init=c.final_init)
+        self._critic_args = dict(hidden=c.critic_hidden, action_input=c.critic_action_input,
+                                 activation=c.activation, final_init=c.final_init)
+
+        with tf1.name_scope("inputs"):
+            self.s = tf1.placeholder(dtype, [None, obs_dim], "s")
+            self.a = tf1.placeholder(dtype, [None, action_dim], "a")
+            self.r = tf1.placeholder(dtype, [None, 1], "r")
+            self.done = tf1.placeholder(dtype, [None, 1], "done")
+            self.s2 = tf1.placeholder(dtype, [None, obs_dim], "s2")
+            self.obs = tf1.placeholder(dtype, [None, obs_dim], "obs")
+        batch = tf.cast(tf.shape(self.s)[0], dtype)
+
+        # Online networks; the first call in each scope creates the variables.
+        with tf1.variable_scope("main"):
+            with tf1.variable_scope("pi") as self._pi_scope:
+                self.act_mu = networks.actor(self.obs, **self._actor_args)
+            with tf1.variable_scope("q") as self._q_scope:
+                self.q = networks.critic(self.s, self.a, **self._critic_args)
+        with tf1.variable_scope("target"):
+            with tf1.variable_scope("pi"):
+                mu_targ = networks.actor(self.s2, **self._actor_args)
+            with tf1.variable_scope("q"):
+                q_targ = networks.critic(self.s2, mu_targ, **self._critic_args)
+
+        self.actor_vars = tf1.trainable_variables("main/pi/")
+        self.critic_vars = tf1.trainable_variables("main/q/")
+        self.target_vars = tf1.trainable_variables("target/")
+
+        # Critic: regression onto the bootstrapped target.
+        with tf1.name_scope("critic_loss"):
+            self.y = tf.stop_gradient(self.r + c.gamma * (1.0 - self.done) * q_targ, name="y")
+            self.td_loss = tf.reduce_mean(tf.square(self.q - self.y))
+            self.critic_loss = self.td_loss
+            if c.critic_l2 > 0:
+                weights = [v for v in self.critic_vars if v.op.name.split("/")[-1].startswith("w")]
+                self.critic_loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
+            self.q_mean = tf.reduce_mean(self.q)
+            self.q_max = tf.reduce_max(self.q)
+        self._critic_opt = OPTIMIZERS[c.optimizer](c.critic_lr)
+        self._actor_opt = OPTIMIZERS[c.optimizer](c.actor_lr)
+        self.critic_grads = tf.gradients(self.critic_loss, self.critic_vars)
+        self.critic_train = self._critic_opt.apply_gradients(
+            list(zip(self.critic_grads, self.critic_vars)), name="critic_train")
+
+        # Actor, standalone: these are the symbols of the table above.
+        (self.actor_train, self.mu, self.q_mu, self.dq_da, self.actor_grads,
+         self.actor_loss) = self._actor_step(after=[], batch=batch)
+        self.soft_update = self._soft_update(after=[])
+        with tf1.name_scope("hard_update"):
+            self.hard_update = tf.group(*[t.assign(m) for m, t in self._target_pairs()])
+
+        # The ordered chains.
+        self.train_op, self.train_actor_loss = self._ordered_update([self.critic_train], batch)
+        self.act_train_op, self.act_train_actor_loss = self._ordered_update(
+            [self.critic_train, self.act_mu], batch)
+
+    # -- builders ---------------------------------------------------------------------
+    def _actor_step(self, after, batch):
+        """Builds, after the ops in ``after``: ``mu(s)``, ``Q(s, mu(s))``, ``dq_da`` and the
+        actor update along ``-dq_da / B`` pushed back through ``mu``."""
+        with tf.control_dependencies(after), tf1.name_scope("actor_step"):
+            with tf1.variable_scope(self._pi_scope, reuse=True):
+                mu = networks.actor(self.s, **self._actor_args)
+            with tf1.variable_scope(self._q_scope, reuse=True):
+                q_mu = networks.critic(self.s, mu, **self._critic_args)
+            dq_da = tf.gradients(q_mu, mu)[0]
+            grads = tf.gradients(mu, self.actor_vars, grad_ys=-dq_da / batch)
+            train = self._actor_opt.apply_gradients(list(zip(grads, self.actor_vars)))
+            return train, mu, q_mu, dq_da, grads, -tf.reduce_mean(q_mu)
+
+    def _soft_update(self, after):
+        tau = self.config.tau
+        with tf.control_dependencies(after), tf1.name_scope("soft_update"):
+            return tf.group(*[t.assign(tau * m + (1.0 - tau) * t) for m, t in self._target_pairs()])
+
+    def _ordered_update(self, critic_after, batch):
+        """critic step -> actor step -> soft update, the actor step also after ``critic_after``."""
+        actor_train, *_, actor_loss = self._actor_step(after=critic_after, batch=batch)
+        return self._soft_update(after=[actor_train]), actor_loss
+
+    def _target_pairs(self):
+        """(online variable, target variable) pairs, matched by name."""
+        targets = {v.op.name[len("target/"):]: v for v in self.target_vars}
+        online = self.actor_vars + self.critic_vars
+        assert len(online) == len(targets)
+        return [(m, targets[m.op.name[len("main/"):]]) for m in online]

@@ -1,0 +1,33 @@
+"""TensorBoard: per-episode scalars (Emami's ``Reward`` and ``Qmax``, losses) and the graph.
+
+Scalars are written as ``Summary`` protocol buffers straight to the event file: no summary
+ops in the graph, nothing fetched per step.
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+import tensorflow as tf
+
+tf1 = tf.compat.v1
+
+
+class SummaryWriter:
+    """Writes scalars for step ``episode`` under ``logdir``; the graph once at creation."""
+
+    def __init__(self, logdir: str, graph: tf.Graph = None):
+        self.logdir = logdir
+        # The v1 writer refuses to be built in eager mode; a throwaway graph context suffices.
+        with tf.Graph().as_default():
+            self._writer = tf1.summary.FileWriter(logdir, graph=graph)
+
+    def scalars(self, step: int, values: Dict[str, float]) -> None:
+        summary = tf1.Summary(value=[tf1.Summary.Value(tag=tag, simple_value=float(v))
+                                     for tag, v in values.items()])
+        self._writer.add_summary(summary, int(step))
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()

@@ -1,0 +1,22 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="ddpg_graph",
+    version="0.1.0",
+    description="DDPG as static TensorFlow graphs (tf.compat.v1) on Gymnasium",
+    packages=find_packages(include=["ddpg_graph", "ddpg_graph.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "tf-keras>=2.21,<2.22",
+        "gymnasium>=1.4,<1.5",
+        "numpy>=2.0",
+        "opencv-python>=4.8",
+        "tensorboard>=2.21",
+        "tqdm>=4.60",
+        "matplotlib>=3.7",
+        "pygame>=2.5",
+    ],
+    extras_require={"test": ["pytest>=8"]},
+    entry_points={"console_scripts": ["ddpg-graph=ddpg_graph.cli:main"]},
+)

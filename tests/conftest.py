@@ -1,0 +1,52 @@
+"""Shared helpers: small agents in float64 so gradients can be checked exactly."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from ddpg_graph.cli import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
+
+from ddpg_graph.agent import Agent  # noqa: E402
+from ddpg_graph.config import Config  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OBS_DIM, ACT_DIM = 3, 2
+LOW, HIGH = np.array([-2.0, 0.0]), np.array([2.0, 1.0])  # asymmetric on purpose
+
+
+def small_config(**overrides):
+    values = dict(actor_hidden=(8, 6), critic_hidden=(8, 6), dtype="float64", batch_size=16,
+                  buffer_size=1000, learning_starts=16, tau=0.1, actor_lr=1e-2, critic_lr=1e-2,
+                  seed=7)
+    values.update(overrides)
+    return Config(**values)
+
+
+def make_agent(**overrides):
+    return Agent(small_config(**overrides), OBS_DIM, LOW, HIGH)
+
+
+def random_batch(rng, n=16, done_fraction=0.25):
+    return {
+        "s": rng.standard_normal((n, OBS_DIM)),
+        "a": rng.uniform(LOW, HIGH, (n, ACT_DIM)),
+        "r": rng.standard_normal((n, 1)),
+        "done": (rng.random((n, 1)) < done_fraction).astype(np.float64),
+        "s2": rng.standard_normal((n, OBS_DIM)),
+    }
+
+
+def run_module(*args, timeout=120):
+    """Runs ``python -m ddpg_graph ARGS`` in a subprocess; returns the CompletedProcess."""
+    import subprocess
+    return subprocess.run([sys.executable, "-m", "ddpg_graph", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=REPO)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
