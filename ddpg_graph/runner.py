@@ -59,10 +59,13 @@ class Trainer:
         self.run_dir = run_dir
         self.progress = progress
         self.log = log
-        _prepare_run_dir(run_dir, overwrite)
+        if os.path.exists(os.path.join(run_dir, HISTORY_FILE)) and not overwrite:
+            raise UserError(f"run directory {run_dir} already holds a run; pass --overwrite "
+                            "or choose another --logdir")
         self.seeds = seeds = Seeds(c.seed)
         self.env = make_env(c.env_id, seeds.env, **c.env_kwargs)
-        self.eval_env = make_env(c.env_id, seeds.eval_env, **c.env_kwargs) if c.eval_every else None
+        self.eval_env = make_env(c.env_id, seeds.eval_env, **c.env_kwargs)
+        _prepare_run_dir(run_dir, overwrite)  # only once the env is known to be good
         space = self.env.action_space
         self.low, self.high = space.low.astype(np.float64), space.high.astype(np.float64)
         obs_dim, action_dim = self.env.observation_space.shape[0], space.shape[0]
@@ -149,8 +152,7 @@ class Trainer:
     def close(self) -> None:
         self.agent.close()
         self.env.close()
-        if self.eval_env is not None:
-            self.eval_env.close()
+        self.eval_env.close()
 
 
 class _StatSums:
@@ -172,9 +174,6 @@ class _StatSums:
 
 
 def _prepare_run_dir(run_dir: str, overwrite: bool) -> None:
-    if os.path.exists(os.path.join(run_dir, HISTORY_FILE)) and not overwrite:
-        raise UserError(f"run directory {run_dir} already holds a run; pass --overwrite "
-                        "or choose another --logdir")
     try:
         os.makedirs(run_dir, exist_ok=True)
     except OSError as exc:

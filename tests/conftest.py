@@ -40,11 +40,11 @@ def random_batch(rng, n=16, done_fraction=0.25):
     }
 
 
-def run_module(*args, timeout=120):
+def run_module(*args, cwd=REPO, timeout=120):
     """Runs ``python -m ddpg_graph ARGS`` in a subprocess; returns the CompletedProcess."""
     import subprocess
     return subprocess.run([sys.executable, "-m", "ddpg_graph", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO)
+                          text=True, timeout=timeout, cwd=cwd)
 
 
 @pytest.fixture

@@ -1,0 +1,55 @@
+"""Bad input: one clear line on stderr, exit status 2, no traceback."""
+import pytest
+
+from conftest import run_module
+
+BAD_INPUTS = [
+    (["train", "--preset", "nope"], "unknown preset"),
+    (["train", "--preset", "emami", "--env", "NoSuchEnv-v0"], "cannot make environment"),
+    (["train", "--preset", "emami", "--env", "CartPole-v1"], "Discrete action space"),
+    (["train", "--preset", "emami", "--set", "no_such_key=1"], "unknown config key"),
+    (["train", "--preset", "emami", "--set", "tau=0"], "tau must be in (0, 1]"),
+    (["train", "--preset", "emami", "--set", "tau=1.5"], "tau must be in (0, 1]"),
+    (["train", "--preset", "emami", "--set", "actor_lr=-0.001"], "actor_lr must be positive"),
+    (["train", "--preset", "emami", "--set", "critic_lr=-1"], "critic_lr must be positive"),
+    (["train", "--preset", "emami", "--set", "batch_size=128", "--set", "buffer_size=64"],
+     "must not exceed buffer_size"),
+    (["train", "--preset", "emami", "--set", "tau=abc"], "invalid value for tau"),
+    (["evaluate", "--checkpoint", "/nonexistent/run"], "no checkpoint"),
+    (["train"], "--preset"),
+    (["frobnicate"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
+def test_bad_input_gets_one_line_and_exit_2(args, message, tmp_path):
+    result = run_module(*args, cwd=str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_corrupt_checkpoint_is_refused(tmp_path):
+    from ddpg_graph.config import Config
+    directory = tmp_path / "ckpt"
+    directory.mkdir()
+    Config.from_preset("emami").save(str(directory / "config.json"))
+    (directory / "model.ckpt.index").write_bytes(b"not a checkpoint")
+    (directory / "model.ckpt.data-00000-of-00001").write_bytes(b"garbage")
+    result = run_module("evaluate", "--checkpoint", str(directory))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: cannot restore checkpoint")
+    assert (directory / "model.ckpt.index").read_bytes() == b"not a checkpoint"
+
+
+def test_help_documents_every_option():
+    result = run_module("train", "--help")
+    assert result.returncode == 0
+    for option in ("--preset", "--env", "--seed", "--total-steps", "--logdir", "--set", "--overwrite"):
+        assert option in result.stdout
+    result = run_module("evaluate", "--help")
+    for option in ("--checkpoint", "--episodes", "--json"):
+        assert option in result.stdout

@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from ddpg_graph.replay import ReplayBuffer
+
+
+def filled(capacity, n, seed=0):
+    buffer = ReplayBuffer(capacity, 2, 1, np.random.default_rng(seed))
+    for i in range(n):
+        buffer.add([i, -i], [i / 10], i, i % 2, [i + 1, -i - 1])
+    return buffer
+
+
+def test_wraps_around_keeping_the_newest():
+    buffer = filled(capacity=5, n=12)
+    assert len(buffer) == 5 and buffer.position == 12 % 5
+    assert sorted(buffer.storage["r"][:, 0]) == [7, 8, 9, 10, 11]
+
+
+def test_sample_returns_consistent_stored_transitions():
+    buffer = filled(capacity=50, n=30)
+    batch = buffer.sample(64)
+    assert {k: v.shape for k, v in batch.items()} == {
+        "s": (64, 2), "a": (64, 1), "r": (64, 1), "done": (64, 1), "s2": (64, 2)}
+    i = batch["r"][:, 0]
+    np.testing.assert_array_equal(batch["s"][:, 0], i)
+    np.testing.assert_array_equal(batch["s2"][:, 0], i + 1)
+    np.testing.assert_allclose(batch["a"][:, 0], i / 10, rtol=1e-6)
+    np.testing.assert_array_equal(batch["done"][:, 0], i % 2)
+    assert set(i) <= set(range(30)) and len(set(i)) > 20
+
+
+def test_sampling_is_seeded_and_uniform():
+    a, b, c = filled(100, 100, seed=3), filled(100, 100, seed=3), filled(100, 100, seed=4)
+    draws_a = np.concatenate([a.sample(32)["r"][:, 0].copy() for _ in range(500)])
+    draws_b = np.concatenate([b.sample(32)["r"][:, 0].copy() for _ in range(500)])
+    np.testing.assert_array_equal(draws_a, draws_b)
+    assert not np.array_equal(draws_a[:32], c.sample(32)["r"][:, 0])
+    counts = np.bincount(draws_a.astype(int), minlength=100)
+    assert counts.min() > 100 and counts.max() < 230  # 160 expected per index
+
+
+def test_sample_reuses_its_output_arrays():
+    buffer = filled(10, 10)
+    first = buffer.sample(4)
+    second = buffer.sample(4)
+    assert first["s"] is second["s"]
+
+
+def test_empty_buffer_refuses_to_sample():
+    with pytest.raises(ValueError):
+        ReplayBuffer(4, 1, 1, np.random.default_rng(0)).sample(2)

@@ -1,0 +1,73 @@
+import glob
+import os
+
+import numpy as np
+import pytest
+
+import toy_envs  # noqa: F401  (registers the toy envs)
+from conftest import small_config
+from ddpg_graph.history import History
+from ddpg_graph.runner import Trainer
+
+
+def tiny(env_id, **overrides):
+    values = dict(env_id=env_id, total_steps=40, batch_size=8, learning_starts=8, buffer_size=100,
+                  eval_every=2, eval_episodes=1, checkpoint_every=2, noise="gaussian",
+                  noise_sigma=0.1, dtype="float32")
+    values.update(overrides)
+    return small_config(**values)
+
+
+def train(tmp_path, config, name="run"):
+    trainer = Trainer(config, str(tmp_path / name), progress=False)
+    history = trainer.run()
+    return trainer, history
+
+
+@pytest.mark.parametrize("env_id, expected_done", [
+    ("ToyTerminating-v0", [0, 0, 0, 0, 1]),  # a true terminal stops bootstrapping
+    ("ToyTruncating-v0", [0, 0, 0, 0, 0]),   # a time limit does not
+])
+def test_only_terminated_sets_done(tmp_path, env_id, expected_done):
+    trainer, history = train(tmp_path, tiny(env_id))
+    done = trainer.buffer.storage["done"][:40, 0]
+    steps = trainer.buffer.storage["s2"][:40, 0]  # the toy env's step counter
+    np.testing.assert_array_equal(steps, np.tile([1, 2, 3, 4, 5], 8))
+    np.testing.assert_array_equal(done, np.tile(expected_done, 8))
+    assert len(history) == 8 and history.column("length") == [5] * 8
+    trainer.close()
+
+
+def test_run_writes_history_tensorboard_and_checkpoints(tmp_path, capsys):
+    import tensorflow as tf
+    trainer, history = train(tmp_path, tiny("ToyTerminating-v0", reward_scale=0.1))
+    trainer.close()
+    run = tmp_path / "run"
+    loaded = History.load(str(run / "history.csv"))
+    assert loaded.column("return") == pytest.approx(history.column("return"))
+    assert loaded.column("step") == [5, 10, 15, 20, 25, 30, 35, 40]
+    assert np.isnan(loaded.rows[0]["critic_loss"]) and not np.isnan(loaded.rows[-1]["critic_loss"])
+    evals = loaded.column("eval_return")
+    assert np.isnan(evals[0]) and not np.isnan(evals[1])
+    # rewards reach the buffer scaled, the history unscaled
+    assert trainer.buffer.storage["r"][:5, 0] == pytest.approx(
+        0.1 * -np.abs(trainer.buffer.storage["a"][:5, 0]), rel=1e-5)
+    tags = set()
+    for path in glob.glob(str(run / "tb" / "events.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            tags.update(v.tag for v in event.summary.value)
+    assert {"Reward", "Qmax", "Loss/critic", "Q/mean", "Eval/Reward"} <= tags
+    for name in ("latest", "best"):
+        assert os.path.exists(run / "checkpoints" / name / "model.ckpt.index")
+
+    from ddpg_graph.cli import main
+    assert main(["evaluate", "--checkpoint", str(run), "--episodes", "2", "--json"]) == 0
+    assert '"episodes": 2' in capsys.readouterr().out
+
+
+def test_refuses_to_reuse_a_run_directory(tmp_path):
+    from ddpg_graph.errors import UserError
+    trainer, _ = train(tmp_path, tiny("ToyTerminating-v0", total_steps=10))
+    trainer.close()
+    with pytest.raises(UserError, match="already holds a run"):
+        Trainer(tiny("ToyTerminating-v0"), str(tmp_path / "run"), progress=False)

@@ -1,0 +1,58 @@
+"""Tiny environments for tests: known episode ends, and one written for the old gym API."""
+import gymnasium as gym
+import numpy as np
+
+
+class CountingEnv(gym.Env):
+    """Observation [t, a]; reward = -|a|; ``terminated`` after ``terminate_at`` steps if given."""
+
+    def __init__(self, terminate_at=None):
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float32)
+        self.terminate_at = terminate_at
+        self.t = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        obs = np.array([self.t, float(action[0])], np.float32)
+        terminated = self.terminate_at is not None and self.t >= self.terminate_at
+        return obs, -abs(float(action[0])), terminated, False, {}
+
+
+class OldAPIEnv:
+    """A pre-0.26 gym env: ``reset() -> obs``, ``step -> (obs, r, done, info)``; its time limit
+    at step 3 is reported the old way, as done with ``TimeLimit.truncated``."""
+
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float32)
+
+    def __init__(self, limit=3, terminal_at=None):
+        self.limit, self.terminal_at, self.t, self.seeded = limit, terminal_at, 0, None
+
+    def seed(self, seed):
+        self.seeded = seed
+
+    def reset(self):
+        self.t = 0
+        return np.zeros(2, np.float32)
+
+    def step(self, action):
+        self.t += 1
+        if self.terminal_at is not None and self.t >= self.terminal_at:
+            return np.ones(2, np.float32), 1.0, True, {}
+        done = self.t >= self.limit
+        return np.ones(2, np.float32), 1.0, done, ({"TimeLimit.truncated": True} if done else {})
+
+
+def register():
+    if "ToyTerminating-v0" not in gym.registry:
+        gym.register("ToyTerminating-v0", entry_point=lambda: CountingEnv(terminate_at=5))
+        gym.register("ToyTruncating-v0", entry_point=CountingEnv, max_episode_steps=5)
+
+
+register()
