@@ -56,6 +56,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                                          "checkpoints (default: runs/PRESET-seedN-TIME)")
     parser.add_argument("--overwrite", action="store_true",
                         help="reuse a --logdir that already holds a run, deleting that run")
+    parser.add_argument("--resume", metavar="RUN_DIR",
+                        help="continue the run in RUN_DIR from its latest checkpoint, exactly as "
+                             "if it had not stopped (only --total-steps may change)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override any config key, e.g. --set tau=0.01 --set actor_hidden=64,64 "
                              "(repeatable; see ddpg_graph/config.py for the keys)")
@@ -63,7 +66,21 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_config(preset: str, args) -> "Config":
+    """The run's config: the preset with the command line's overrides, or, with --resume,
+    the resumed run's own config."""
     from .config import Config, parse_overrides
+    if args.resume:
+        from .runner import resume_config
+        config = resume_config(args.resume)
+        if preset and preset != config.preset:
+            raise UserError(f"{args.resume} is a run of preset {config.preset!r}, not {preset!r}")
+        if args.overrides or args.seed is not None or getattr(args, "env_id", None):
+            raise UserError("a resumed run keeps its config; only --total-steps may change")
+        if args.total_steps is not None:
+            config = config.replace(total_steps=args.total_steps)
+        return config
+    if not preset:
+        raise UserError("--preset is required (unless --resume is given)")
     overrides = parse_overrides(args.overrides)
     for key in ("seed", "total_steps", "env_id"):
         value = getattr(args, key, None)
@@ -72,11 +89,19 @@ def build_config(preset: str, args) -> "Config":
     return Config.from_preset(preset, **overrides)
 
 
-def train(args) -> int:
+def make_trainer(preset: str, args):
+    """The Trainer the options ask for: a new run, or the resumed one."""
     from .runner import Trainer
-    config = build_config(args.preset, args)
-    run_dir = args.logdir or default_logdir(config.preset, config.seed)
-    trainer = Trainer(config, run_dir, progress=not args.no_progress, overwrite=args.overwrite)
+    config = build_config(preset, args)
+    if args.resume and args.logdir and os.path.abspath(args.logdir) != os.path.abspath(args.resume):
+        raise UserError("--resume names the run directory; leave out --logdir")
+    run_dir = args.resume or args.logdir or default_logdir(config.preset, config.seed)
+    return Trainer(config, run_dir, progress=not args.no_progress, overwrite=args.overwrite,
+                   resume=bool(args.resume)), run_dir
+
+
+def train(args) -> int:
+    trainer, run_dir = make_trainer(args.preset, args)
     try:
         history = trainer.run()
     finally:
@@ -117,7 +142,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("train", help="train an agent from a preset",
                             description="Train a DDPG agent; writes TensorBoard logs, history.csv "
                                         "and checkpoints into the run directory.")
-    p.add_argument("--preset", required=True, help=f"one of: {', '.join(sorted(PRESETS))}")
+    p.add_argument("--preset", help=f"one of: {', '.join(sorted(PRESETS))} (required unless --resume)")
     p.add_argument("--env", dest="env_id", help="Gymnasium env id (default: the preset's)")
     add_run_options(p)
     p.set_defaults(func=train)
@@ -133,12 +158,20 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def run_safely(func, *args) -> int:
-    """Calls ``func``; a UserError becomes one stderr line and exit status 2."""
+    """Calls ``func``; a UserError becomes one stderr line and exit status 2, a RunError
+    (divergence, a failed checkpoint write) one line and status 1, Ctrl-C status 130."""
+    from .runner import Interrupted, RunError
     try:
         return func(*args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Interrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -42,13 +42,38 @@ class History:
         return sum(values) / len(values) if values else math.nan
 
     @classmethod
-    def load(cls, path: str) -> "History":
+    def load(cls, path: str, keep: Optional[int] = None, rewrite: bool = False) -> "History":
+        """Reads ``path``. ``keep``: only the first ``keep`` rows (a resumed run drops the rows
+        written after its checkpoint); ``rewrite``: also cut the file to them, atomically,
+        and keep appending to it."""
         history = cls()
-        with open(path, newline="") as f:
-            for record in csv.DictReader(f):
-                history.rows.append({k: float(record[k]) if record.get(k) not in (None, "")
-                                     else math.nan for k in COLUMNS})
+        try:
+            with open(path, newline="") as f:
+                for record in csv.DictReader(f):
+                    history.rows.append({k: _parse(record.get(k)) for k in COLUMNS})
+        except FileNotFoundError:
+            if keep:
+                raise
+        history.rows = history.rows[:keep]
+        if rewrite:
+            tmp = path + ".tmp"
+            with open(tmp, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(COLUMNS)
+                for row in history.rows:
+                    writer.writerow([_format(row[k]) for k in COLUMNS])
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+            history.path = path
         return history
+
+
+def _parse(text: Optional[str]) -> float:
+    if text in (None, ""):
+        return math.nan
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text and "e" not in text else value
 
 
 def _format(value: float) -> str:

@@ -1,9 +1,12 @@
 """Replay memory: a preallocated numpy ring with O(1) add and seeded, vectorised sampling."""
 from __future__ import annotations
 
+import os
 from typing import Dict
 
 import numpy as np
+
+from .errors import UserError
 
 FIELDS = ("s", "a", "r", "done", "s2")
 
@@ -51,3 +54,30 @@ class ReplayBuffer:
         for key, column in self.storage.items():
             np.take(column, index, axis=0, out=self._batch[key])
         return self._batch
+
+    # -- checkpoints: numpy binary files of the filled part, plus the ring's position ------
+    def save(self, directory: str) -> None:
+        for key, column in self.storage.items():
+            np.save(os.path.join(directory, f"replay_{key}.npy"), column[:self.size])
+
+    def state_dict(self) -> Dict:
+        return {"position": self.position, "size": self.size, "capacity": self.capacity,
+                "rng": self.rng.bit_generator.state}
+
+    def load(self, directory: str, state: Dict) -> None:
+        if state["capacity"] != self.capacity:
+            raise UserError(f"checkpoint replay buffer holds {state['capacity']} transitions, "
+                            f"this config {self.capacity}")
+        size = state["size"]
+        for key, column in self.storage.items():
+            path = os.path.join(directory, f"replay_{key}.npy")
+            try:
+                values = np.load(path, allow_pickle=False)
+            except (OSError, ValueError):
+                raise UserError(f"corrupt checkpoint: cannot read {path}") from None
+            if values.shape != (size,) + column.shape[1:]:
+                raise UserError(f"corrupt checkpoint: {path} has shape {values.shape}, "
+                                f"expected {(size,) + column.shape[1:]}")
+            column[:size] = values
+        self.position, self.size = state["position"], size
+        self.rng.bit_generator.state = state["rng"]

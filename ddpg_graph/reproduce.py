@@ -24,14 +24,13 @@ def _reproduce(preset: str, description: str, argv) -> int:
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_run_options(parser)
     args = parser.parse_args(argv)
-    from .runner import Trainer, evaluate
+    from .runner import evaluate
     import numpy as np
 
-    config = cli.build_config(preset, args)
-    run_dir = args.logdir or cli.default_logdir(preset, config.seed)
+    trainer, run_dir = cli.make_trainer(preset, args)
+    config = trainer.config
     print(f"{preset}: {config.env_id}, {config.total_steps} steps, seed {config.seed}")
     print(f"TensorBoard: tensorboard --logdir {os.path.join(run_dir, 'tb')}")
-    trainer = Trainer(config, run_dir, progress=not args.no_progress, overwrite=args.overwrite)
     try:
         history = trainer.run()
         final_eval = float(np.mean(evaluate(trainer.agent, trainer.eval_env, 10)))

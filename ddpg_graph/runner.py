@@ -1,14 +1,25 @@
-"""The training loop and evaluation: the only place that holds both the env and the agent."""
+"""The training loop and evaluation: the only place that holds both the env and the agent.
+
+A ``Trainer`` keeps every piece of loop state on itself, so a checkpoint can hold all of it:
+weights and optimiser slots (TF), the replay ring, the noise process, every generator, the
+envs (pickled, mid-episode included), counters and the history length. Resuming from a
+checkpoint continues exactly as the uninterrupted run would have.
+"""
 from __future__ import annotations
 
 import math
 import os
+import pickle
 import shutil
+import signal
+import sys
+import threading
 import time
-from typing import Callable, List, Optional
+from typing import List
 
 import numpy as np
 
+from . import checkpoint
 from .agent import Agent
 from .config import Config
 from .envs import make_env
@@ -20,6 +31,17 @@ from .summaries import SummaryWriter
 
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
+STATE_FILE = "trainer.json"
+ENV_FILES = {"env": "env.pkl", "eval_env": "eval_env.pkl"}
+
+
+class RunError(Exception):
+    """The run cannot go on (divergence, a failed checkpoint write); the message says why
+    and which checkpoint is intact. The CLI prints it as one line and exits with status 1."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: the run stopped at a consistent point and saved a checkpoint."""
 
 
 class Seeds:
@@ -51,156 +73,324 @@ def evaluate(agent: Agent, env, episodes: int) -> List[float]:
 
 
 class Trainer:
-    """Trains ``config`` in ``run_dir``: TensorBoard logs, ``history.csv``, checkpoints."""
+    """Trains ``config`` in ``run_dir`` (TensorBoard logs, ``history.csv``, checkpoints).
+
+    ``resume=True`` continues the run in ``run_dir`` from its latest checkpoint; ``config``
+    must then be the run's own (see ``resume_config``), ``total_steps`` aside.
+    """
 
     def __init__(self, config: Config, run_dir: str, progress: bool = True,
-                 overwrite: bool = False, log: Callable[[str], None] = print):
+                 overwrite: bool = False, resume: bool = False):
         self.config = c = config
         self.run_dir = run_dir
         self.progress = progress
-        self.log = log
-        if os.path.exists(os.path.join(run_dir, HISTORY_FILE)) and not overwrite:
-            raise UserError(f"run directory {run_dir} already holds a run; pass --overwrite "
-                            "or choose another --logdir")
+        resume_from = _latest_checkpoint(run_dir) if resume else None
+        if not resume:
+            _check_run_dir_free(run_dir, overwrite)
         self.seeds = seeds = Seeds(c.seed)
         self.env = make_env(c.env_id, seeds.env, **c.env_kwargs)
         self.eval_env = make_env(c.env_id, seeds.eval_env, **c.env_kwargs)
-        _prepare_run_dir(run_dir, overwrite)  # only once the env is known to be good
         space = self.env.action_space
         self.low, self.high = space.low.astype(np.float64), space.high.astype(np.float64)
-        obs_dim, action_dim = self.env.observation_space.shape[0], space.shape[0]
-        self.agent = Agent(c, obs_dim, self.low, self.high, seed=seeds.graph)
-        self.buffer = ReplayBuffer(c.buffer_size, obs_dim, action_dim, seeds.rng("replay"),
-                                   dtype=np.dtype(c.dtype))
-        self.noise = make_noise(c, action_dim, seeds.rng("noise"))
+        self.obs_dim, self.action_dim = self.env.observation_space.shape[0], space.shape[0]
+        if resume_from:  # refuse a mismatched checkpoint before anything is built or written
+            self._check_meta(checkpoint.read_meta(resume_from), resume_from)
+        self.agent = Agent(c, self.obs_dim, self.low, self.high, seed=seeds.graph)
+        self.buffer = ReplayBuffer(c.buffer_size, self.obs_dim, self.action_dim,
+                                   seeds.rng("replay"), dtype=np.dtype(c.dtype))
+        self.noise = make_noise(c, self.action_dim, seeds.rng("noise"))
         self.noise_scale = (self.high - self.low) / 2.0 if c.noise_relative else 1.0
         self.warmup_rng = seeds.rng("warmup")
-        c.save(os.path.join(run_dir, CONFIG_FILE))
-        self.history = History(os.path.join(run_dir, HISTORY_FILE))
-        self.writer = SummaryWriter(os.path.join(run_dir, "tb"), self.agent.graph)
+
+        # loop state: everything a checkpoint must hold besides the objects above
+        self.step = 0
+        self.episode = 0
+        self.obs = None  # None: the next step starts a new episode
+        self.ep_return, self.ep_length = 0.0, 0
+        self.sums = _StatSums()
         self.best_eval = -math.inf
+        self.elapsed = 0.0  # wall-clock seconds of earlier sessions of this run
+        self.history_rows = 0
+        self.last_checkpoint = None
+
+        if resume_from:
+            self._restore(resume_from)
+            self.history = History.load(os.path.join(run_dir, HISTORY_FILE),
+                                        keep=self.history_rows, rewrite=True)
+        else:
+            _prepare_run_dir(run_dir, overwrite)
+            c.save(os.path.join(run_dir, CONFIG_FILE))
+            self.history = History(os.path.join(run_dir, HISTORY_FILE))
+        self.writer = SummaryWriter(os.path.join(run_dir, "tb"), self.agent.graph,
+                                    purge_after=self.episode if resume_from else None)
 
     @property
     def checkpoint_dir(self) -> str:
         return os.path.join(self.run_dir, "checkpoints")
 
+    # -- the loop -----------------------------------------------------------------------
     def run(self) -> History:
+        """Trains until ``config.total_steps``. Ctrl-C finishes the current step, saves a
+        checkpoint and raises ``Interrupted``."""
         c = self.config
         start_learning = max(c.learning_starts, c.batch_size)
-        bar = _progress_bar(c.total_steps, self.progress)
-        started = time.time()
-        obs, _ = self.env.reset()
-        self.noise.reset()
-        episode, ep_return, ep_length = 0, 0.0, 0
-        sums = _StatSums()
+        bar = _progress_bar(c.total_steps, self.step, self.progress)
+        started = time.time() - self.elapsed
+        interrupted = _InterruptFlag()
         try:
-            for step in range(c.total_steps):
-                if step < c.warmup_steps:
-                    action = self.warmup_rng.uniform(self.low, self.high)
-                else:
-                    if len(self.buffer) >= start_learning:
-                        mu, stats = self.agent.act_and_train(obs, self.buffer.sample(c.batch_size))
-                        sums.add(stats)
+            with interrupted:
+                while self.step < c.total_steps and not interrupted.raised:
+                    if self.obs is None:
+                        self.obs, _ = self.env.reset()
+                        self.noise.reset()
+                    if self.step < c.warmup_steps:
+                        action = self.warmup_rng.uniform(self.low, self.high)
                     else:
-                        mu = self.agent.act(obs)
-                    action = np.clip(mu + self.noise_scale * self.noise.sample(), self.low, self.high)
-                obs2, reward, terminated, truncated, _ = self.env.step(action)
-                # Only a true terminal stops bootstrapping; a time limit (truncated) does not.
-                self.buffer.add(obs, action, float(reward) * c.reward_scale, float(terminated), obs2)
-                obs = obs2
-                ep_return += float(reward)
-                ep_length += 1
-                if terminated or truncated:
-                    row = dict(episode=episode, step=step + 1, length=ep_length,
-                               wall_time=time.time() - started, **sums.means())
-                    row["return"] = ep_return
-                    self._end_episode(episode, row)
-                    bar.update(ep_length)
-                    bar.set_postfix_str(f"ep {episode} return {ep_return:.1f}")
-                    episode, ep_return, ep_length = episode + 1, 0.0, 0
-                    sums = _StatSums()
-                    obs, _ = self.env.reset()
-                    self.noise.reset()
+                        if len(self.buffer) >= start_learning:
+                            mu, stats = self.agent.act_and_train(
+                                self.obs, self.buffer.sample(c.batch_size))
+                            self._check_finite(mu, stats)
+                            self.sums.add(stats)
+                        else:
+                            mu = self.agent.act(self.obs)
+                        action = np.clip(mu + self.noise_scale * self.noise.sample(),
+                                         self.low, self.high)
+                    obs2, reward, terminated, truncated, _ = self.env.step(action)
+                    # Only a true terminal stops bootstrapping; a time limit (truncated) does not.
+                    self.buffer.add(self.obs, action, float(reward) * c.reward_scale,
+                                    float(terminated), obs2)
+                    self.obs = obs2
+                    self.step += 1
+                    self.ep_return += float(reward)
+                    self.ep_length += 1
+                    if terminated or truncated:
+                        self.elapsed = time.time() - started
+                        bar.update(self.ep_length)
+                        bar.set_postfix_str(f"ep {self.episode} return {self.ep_return:.1f}")
+                        self._end_episode()
+                self.elapsed = time.time() - started
+                saved = self.save_checkpoint()
         finally:
             bar.close()
-            self._save("latest")
-            self.writer.close()
+            self.writer.flush()
+        if interrupted.raised:
+            raise Interrupted(f"interrupted at step {self.step}; checkpoint saved to {saved}; "
+                              f"continue with --resume {self.run_dir}")
         return self.history
 
-    def _end_episode(self, episode: int, row: dict) -> None:
+    def _end_episode(self) -> None:
         c = self.config
-        if c.eval_every and c.eval_episodes and (episode + 1) % c.eval_every == 0:
+        row = dict(episode=self.episode, step=self.step, length=self.ep_length,
+                   wall_time=self.elapsed, **self.sums.means())
+        row["return"] = self.ep_return
+        if c.eval_every and c.eval_episodes and (self.episode + 1) % c.eval_every == 0:
             row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
         self.history.append(row)
+        self.history_rows = len(self.history)
         scalars = {"Reward": row["return"], "Qmax": row["qmax"], "Loss/critic": row["critic_loss"],
-                   "Loss/actor": row["actor_loss"], "Q/mean": row["q_mean"]}
-        if not math.isnan(row.get("eval_return", math.nan)):
-            scalars["Eval/Reward"] = row["eval_return"]
-        self.writer.scalars(episode, {k: v for k, v in scalars.items() if not math.isnan(v)})
-        if c.checkpoint_every and (episode + 1) % c.checkpoint_every == 0:
-            self._save("latest")
+                   "Loss/actor": row["actor_loss"], "Q/mean": row["q_mean"],
+                   "Eval/Reward": row.get("eval_return", math.nan)}
+        self.writer.scalars(self.episode, {k: v for k, v in scalars.items() if not math.isnan(v)})
+        self.episode += 1
+        self.obs, self.ep_return, self.ep_length = None, 0.0, 0
+        self.sums = _StatSums()
+        links = []
+        if c.checkpoint_every and self.episode % c.checkpoint_every == 0:
+            links.append("latest")
         if row.get("eval_return", -math.inf) > self.best_eval:
             self.best_eval = row["eval_return"]
-            self._save("best")
+            links += ["latest", "best"]
+        if links:
+            self.save_checkpoint(tuple(dict.fromkeys(links)))
 
-    def _save(self, name: str) -> str:
-        directory = os.path.join(self.checkpoint_dir, name)
+    def _check_finite(self, mu, stats) -> None:
+        if not (math.isfinite(stats["critic_loss"]) and math.isfinite(stats["actor_loss"])
+                and np.all(np.isfinite(mu))):
+            what = "action" if not np.all(np.isfinite(mu)) else "loss"
+            where = self.last_checkpoint or "none was written"
+            raise RunError(f"non-finite {what} at step {self.step}; the last good checkpoint "
+                           f"({where}) is intact")
+
+    # -- checkpoints --------------------------------------------------------------------
+    def save_checkpoint(self, links=("latest",)) -> str:
+        meta = {"preset": self.config.preset, "env_id": self.config.env_id,
+                "obs_dim": self.obs_dim, "action_dim": self.action_dim,
+                "seed": self.config.seed, "episode": self.episode}
+        try:
+            self.last_checkpoint = checkpoint.write(self.checkpoint_dir, self.step, self._fill,
+                                                    meta, links)
+        except checkpoint.CheckpointWriteError as exc:
+            raise RunError(str(exc)) from None
+        return self.last_checkpoint
+
+    def _fill(self, directory: str) -> None:
         self.agent.save(directory)
+        self.buffer.save(directory)
         self.config.save(os.path.join(directory, CONFIG_FILE))
-        return directory
+        env_rngs = {}
+        for attribute, filename in ENV_FILES.items():
+            env = getattr(self, attribute)
+            try:
+                data = pickle.dumps(env, protocol=pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, AttributeError, TypeError):
+                # An env that cannot be pickled: keep its generator, which suffices between
+                # episodes (a mid-episode resume then starts a new episode).
+                env_rngs[attribute] = env.unwrapped.np_random.bit_generator.state
+                continue
+            with open(os.path.join(directory, filename), "wb") as f:
+                f.write(data)
+        checkpoint.dump_state(os.path.join(directory, STATE_FILE), {
+            "env_rngs": env_rngs,
+            "step": self.step, "episode": self.episode, "obs": self.obs,
+            "ep_return": self.ep_return, "ep_length": self.ep_length,
+            "sums": self.sums.state_dict(), "best_eval": self.best_eval,
+            "elapsed": self.elapsed, "history_rows": self.history_rows,
+            "noise": self.noise.state_dict(), "warmup_rng": self.warmup_rng.bit_generator.state,
+            "replay": self.buffer.state_dict()})
+
+    def _check_meta(self, meta: dict, directory: str) -> None:
+        c = self.config
+        expected = {"preset": c.preset, "env_id": c.env_id, "obs_dim": self.obs_dim,
+                    "action_dim": self.action_dim}
+        for key, value in expected.items():
+            if meta.get(key) != value:
+                raise UserError(f"checkpoint {directory} was made with {key}={meta.get(key)!r}, "
+                                f"this run has {key}={value!r}")
+
+    def _restore(self, directory: str) -> None:
+        state = checkpoint.load_state(os.path.join(directory, STATE_FILE))
+        self.agent.restore(directory)
+        try:
+            self.buffer.load(directory, state["replay"])
+            envs = {}
+            for attribute, filename in ENV_FILES.items():
+                if attribute in state["env_rngs"]:
+                    getattr(self, attribute).unwrapped.np_random.bit_generator.state = \
+                        state["env_rngs"][attribute]
+                    continue
+                with open(os.path.join(directory, filename), "rb") as f:
+                    envs[attribute] = pickle.load(f)
+            self.noise.load_state_dict(state["noise"])
+            self.warmup_rng.bit_generator.state = state["warmup_rng"]
+            self.sums.load_state_dict(state["sums"])
+            self.step, self.episode = state["step"], state["episode"]
+            self.obs, self.ep_return, self.ep_length = state["obs"], state["ep_return"], state["ep_length"]
+            self.best_eval, self.elapsed = state["best_eval"], state["elapsed"]
+            self.history_rows = state["history_rows"]
+        except (OSError, KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError,
+                AttributeError) as exc:
+            raise UserError(f"corrupt checkpoint {directory}: {type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        for attribute, env in envs.items():
+            getattr(self, attribute).close()
+            setattr(self, attribute, env)
+        if "env" in state["env_rngs"] and self.obs is not None:
+            print(f"warning: {self.config.env_id} cannot be pickled; the resumed run starts a "
+                  f"new episode instead of finishing episode {self.episode}", file=sys.stderr)
+            self.obs, self.ep_return, self.ep_length = None, 0.0, 0
+            self.sums = _StatSums()
+        self.last_checkpoint = directory
 
     def close(self) -> None:
+        self.writer.close()
         self.agent.close()
         self.env.close()
         self.eval_env.close()
 
 
+def resume_config(run_dir: str) -> Config:
+    """The config a run directory was started with."""
+    if not os.path.isdir(run_dir):
+        raise UserError(f"nothing to resume: {run_dir} does not exist")
+    return Config.load(os.path.join(run_dir, CONFIG_FILE))
+
+
 class _StatSums:
     """Sums of the per-update statistics over one episode."""
 
+    KEYS = {"qmax": "q_max", "critic_loss": "critic_loss", "actor_loss": "actor_loss",
+            "q_mean": "q_mean"}
+
     def __init__(self):
         self.count = 0
-        self.totals = {"qmax": 0.0, "critic_loss": 0.0, "actor_loss": 0.0, "q_mean": 0.0}
+        self.totals = dict.fromkeys(self.KEYS, 0.0)
 
     def add(self, stats) -> None:
         self.count += 1
-        self.totals["qmax"] += stats["q_max"]
-        self.totals["critic_loss"] += stats["critic_loss"]
-        self.totals["actor_loss"] += stats["actor_loss"]
-        self.totals["q_mean"] += stats["q_mean"]
+        for key, stat in self.KEYS.items():
+            self.totals[key] += float(stats[stat])
 
     def means(self) -> dict:
         return {k: (v / self.count if self.count else math.nan) for k, v in self.totals.items()}
 
+    def state_dict(self) -> dict:
+        return {"count": self.count, "totals": dict(self.totals)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.count, self.totals = state["count"], dict(state["totals"])
+
+
+class _InterruptFlag:
+    """Within ``with``: SIGINT sets ``raised`` instead of raising mid-step (main thread only)."""
+
+    def __init__(self):
+        self.raised = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _latest_checkpoint(run_dir: str) -> str:
+    latest = checkpoint.resolve_link(os.path.join(run_dir, "checkpoints"), "latest")
+    if latest is None:
+        raise UserError(f"nothing to resume: no checkpoint in {run_dir}")
+    return latest
+
+
+def _check_run_dir_free(run_dir: str, overwrite: bool) -> None:
+    if os.path.isdir(run_dir) and os.listdir(run_dir) and not overwrite:
+        raise UserError(f"run directory {run_dir} is not empty; pass --resume to continue "
+                        "its run, --overwrite to replace it, or choose another --logdir")
+
 
 def _prepare_run_dir(run_dir: str, overwrite: bool) -> None:
     try:
+        if overwrite:
+            for name in (HISTORY_FILE, CONFIG_FILE, "tb", "checkpoints"):
+                path = os.path.join(run_dir, name)
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                elif os.path.exists(path):
+                    os.remove(path)
         os.makedirs(run_dir, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create run directory {run_dir}: {exc.strerror}") from None
-    if overwrite:
-        for name in (HISTORY_FILE, CONFIG_FILE, "tb", "checkpoints"):
-            path = os.path.join(run_dir, name)
-            if os.path.isdir(path):
-                shutil.rmtree(path)
-            elif os.path.exists(path):
-                os.remove(path)
+        raise UserError(f"cannot prepare run directory {run_dir}: {exc.strerror}") from None
 
 
-def _progress_bar(total: int, enabled: bool):
+def _progress_bar(total: int, initial: int, enabled: bool):
     from tqdm import tqdm
-    return tqdm(total=total, disable=not enabled, unit="step", mininterval=1.0,
-                dynamic_ncols=True)
+    return tqdm(total=total, initial=initial, disable=not enabled, unit="step",
+                mininterval=1.0, dynamic_ncols=True)
 
 
-def load_checkpoint_agent(checkpoint: str) -> tuple:
+def load_checkpoint_agent(path: str) -> tuple:
     """(config, agent, env) restored from a checkpoint directory or a run directory."""
-    directory = checkpoint
-    run_latest = os.path.join(checkpoint, "checkpoints", "latest")
-    if os.path.isdir(run_latest):
+    directory = path
+    run_latest = checkpoint.resolve_link(os.path.join(path, "checkpoints"), "latest")
+    if run_latest:
         directory = run_latest
     if not os.path.exists(os.path.join(directory, CONFIG_FILE)):
-        raise UserError(f"no checkpoint at {checkpoint}")
+        raise UserError(f"no checkpoint at {path}")
     config = Config.load(os.path.join(directory, CONFIG_FILE))
     seeds = Seeds(config.seed)
     env = make_env(config.env_id, seeds.eval_env, **config.env_kwargs)

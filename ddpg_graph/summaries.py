@@ -15,11 +15,15 @@ tf1 = tf.compat.v1
 class SummaryWriter:
     """Writes scalars for step ``episode`` under ``logdir``; the graph once at creation."""
 
-    def __init__(self, logdir: str, graph: tf.Graph = None):
+    def __init__(self, logdir: str, graph: tf.Graph = None, purge_after: int = None):
+        """``purge_after``: a resumed run; TensorBoard drops the earlier session's events
+        from this step on (they were written after the checkpoint the run resumed from)."""
         self.logdir = logdir
         # The v1 writer refuses to be built in eager mode; a throwaway graph context suffices.
         with tf.Graph().as_default():
-            self._writer = tf1.summary.FileWriter(logdir, graph=graph)
+            self._writer = tf1.summary.FileWriter(logdir, graph=graph if purge_after is None else None)
+        if purge_after is not None:
+            self._writer.add_session_log(tf1.SessionLog(status=tf1.SessionLog.START), purge_after)
 
     def scalars(self, step: int, values: Dict[str, float]) -> None:
         summary = tf1.Summary(value=[tf1.Summary.Value(tag=tag, simple_value=float(v))

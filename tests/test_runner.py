@@ -69,5 +69,5 @@ def test_refuses_to_reuse_a_run_directory(tmp_path):
     from ddpg_graph.errors import UserError
     trainer, _ = train(tmp_path, tiny("ToyTerminating-v0", total_steps=10))
     trainer.close()
-    with pytest.raises(UserError, match="already holds a run"):
+    with pytest.raises(UserError, match="is not empty; pass --resume"):
         Trainer(tiny("ToyTerminating-v0"), str(tmp_path / "run"), progress=False)

@@ -1,0 +1,168 @@
+"""Atomic checkpoint directories: write aside, fsync, rename, then swing a symlink.
+
+Layout under a run's ``checkpoints/``::
+
+    step-000012000/      one complete checkpoint (TF variables, replay, state, config, meta)
+    latest -> step-…     symlinks, replaced atomically with os.replace
+    best   -> step-…
+
+A checkpoint is first written to ``.tmp-…`` beside its final name. Only when every file is
+fsynced is the directory renamed and the symlink replaced, so a crash or a full disk at any
+moment leaves the previous checkpoint intact and ``latest`` pointing at it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from typing import Callable, Dict, Optional
+
+import numpy as np
+
+from . import __version__
+from .errors import UserError
+
+FORMAT_VERSION = 1
+META_FILE = "meta.json"
+
+
+class CheckpointWriteError(Exception):
+    """A checkpoint could not be written; the previous one is intact."""
+
+
+def write(checkpoints_dir: str, step: int, fill: Callable[[str], None], meta: Dict,
+          links=("latest",)) -> str:
+    """Writes a checkpoint for ``step`` via ``fill(tmp_dir)`` and points ``links`` at it."""
+    os.makedirs(checkpoints_dir, exist_ok=True)
+    name = f"step-{step:09d}"
+    final = os.path.join(checkpoints_dir, name)
+    tmp = os.path.join(checkpoints_dir, f".tmp-{name}-{os.getpid()}")
+    try:
+        if os.path.isdir(final):  # this step is saved already (e.g. again on exit): relink only
+            for link in links:
+                _point(checkpoints_dir, link, name)
+            return final
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        fill(tmp)
+        _write_json(os.path.join(tmp, META_FILE),
+                    dict(meta, format_version=FORMAT_VERSION, package_version=__version__, step=step))
+        _fsync_tree(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(checkpoints_dir)
+        for link in links:
+            _point(checkpoints_dir, link, name)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        previous = resolve_link(checkpoints_dir, "latest")
+        kept = f"the previous checkpoint {previous} is intact" if previous else "no earlier checkpoint exists"
+        raise CheckpointWriteError(f"could not write checkpoint at step {step} "
+                                   f"({exc.strerror or exc}); {kept}") from None
+    prune(checkpoints_dir)
+    return final
+
+
+def resolve_link(checkpoints_dir: str, link: str) -> Optional[str]:
+    path = os.path.join(checkpoints_dir, link)
+    return os.path.realpath(path) if os.path.isdir(path) else None
+
+
+def prune(checkpoints_dir: str) -> None:
+    """Removes checkpoints no link points at, and leftovers of interrupted writes."""
+    keep = {os.path.basename(os.path.realpath(os.path.join(checkpoints_dir, link)))
+            for link in os.listdir(checkpoints_dir)
+            if os.path.islink(os.path.join(checkpoints_dir, link))}
+    for entry in os.listdir(checkpoints_dir):
+        path = os.path.join(checkpoints_dir, entry)
+        if os.path.islink(path) or entry in keep:
+            continue
+        if entry.startswith(("step-", ".tmp-")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def read_meta(directory: str) -> Dict:
+    path = os.path.join(directory, META_FILE)
+    try:
+        with open(path) as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        raise UserError(f"not a checkpoint (no {META_FILE}): {directory}") from None
+    except (OSError, ValueError):
+        raise UserError(f"corrupt checkpoint (unreadable {META_FILE}): {directory}") from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise UserError(f"checkpoint {directory} has format {meta.get('format_version')}, "
+                        f"this ddpg_graph {__version__} reads format {FORMAT_VERSION}")
+    return meta
+
+
+def _point(checkpoints_dir: str, link: str, target: str) -> None:
+    tmp_link = os.path.join(checkpoints_dir, f".tmp-link-{link}-{os.getpid()}")
+    if os.path.lexists(tmp_link):
+        os.remove(tmp_link)
+    os.symlink(target, tmp_link)
+    os.replace(tmp_link, os.path.join(checkpoints_dir, link))
+    _fsync_dir(checkpoints_dir)
+
+
+def _write_json(path: str, value) -> None:
+    with open(path, "w") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+
+
+def dump_state(path: str, state) -> None:
+    """Writes nested dicts/lists of numbers, strings and numpy arrays as exact JSON."""
+    with open(path, "w") as f:
+        json.dump(_encode(state), f)
+
+
+def load_state(path: str):
+    try:
+        with open(path) as f:
+            return _decode(json.load(f))
+    except FileNotFoundError:
+        raise UserError(f"corrupt checkpoint: {os.path.basename(path)} is missing in "
+                        f"{os.path.dirname(path)}") from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"corrupt checkpoint: cannot read {path}") from None
+
+
+def _encode(value):
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.array(value["__ndarray__"], dtype=value["dtype"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _fsync_tree(directory: str) -> None:
+    for entry in os.listdir(directory):
+        path = os.path.join(directory, entry)
+        if os.path.isfile(path):
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
