@@ -14,7 +14,7 @@ from typing import Any, Dict, Tuple
 from .errors import UserError
 
 OPTIMIZERS = ("adam", "rmsprop")
-NOISES = ("ou", "gaussian", "emami_offset", "none")
+NOISES = ("ou", "gaussian", "emami_offset", "pink", "canton", "none")
 CRITIC_ACTION_INPUTS = ("second", "concat")
 ACTIVATIONS = ("relu", "elu", "tanh")
 DTYPES = ("float32", "float64")
@@ -35,6 +35,7 @@ class Config:
     critic_hidden: Tuple[int, ...] = (400, 300)
     critic_action_input: str = "second"  # "second": action joins the 2nd layer; "concat": input
     activation: str = "relu"
+    residual_blocks: int = 0  # > 0: canton's body, a linear layer then N residual blocks
     final_init: float = 3e-3  # final layers drawn from U(-final_init, final_init)
     dtype: str = "float32"
 
@@ -58,6 +59,7 @@ class Config:
     noise_mu: float = 0.0
     noise_dt: float = 1.0
     noise_decay: float = 1.0  # Gaussian: sigma multiplied by this after every sample
+    noise_episode_decay: float = 1.0  # pink, canton: scale multiplied by this every episode
     noise_relative: bool = False  # True: noise is in units of half the action range
 
     # evaluation, logging, checkpoints (in episodes; 0 turns a feature off)
@@ -129,8 +131,9 @@ def _validate(c: Config) -> None:
 
     need(c.total_steps > 0, f"total_steps must be positive, got {c.total_steps}")
     need(all(w > 0 for w in c.actor_hidden + c.critic_hidden), "layer widths must be positive")
-    need(len(c.critic_hidden) >= 2 or c.critic_action_input == "concat",
-         "critic_action_input='second' needs at least two critic layers")
+    need(c.residual_blocks >= 0, f"residual_blocks must be non-negative, got {c.residual_blocks}")
+    need(c.critic_action_input == "concat" or (len(c.critic_hidden) >= 2 and not c.residual_blocks),
+         "critic_action_input='second' needs at least two plain critic layers (no residual_blocks)")
     need(c.critic_action_input in CRITIC_ACTION_INPUTS,
          f"critic_action_input must be one of {CRITIC_ACTION_INPUTS}, got {c.critic_action_input!r}")
     need(c.activation in ACTIVATIONS, f"activation must be one of {ACTIVATIONS}, got {c.activation!r}")
@@ -153,6 +156,8 @@ def _validate(c: Config) -> None:
     need(c.noise_theta >= 0, f"noise_theta must be non-negative, got {c.noise_theta}")
     need(c.noise_dt > 0, f"noise_dt must be positive, got {c.noise_dt}")
     need(0 < c.noise_decay <= 1, f"noise_decay must be in (0, 1], got {c.noise_decay}")
+    need(0 < c.noise_episode_decay <= 1,
+         f"noise_episode_decay must be in (0, 1], got {c.noise_episode_decay}")
     need(c.eval_every >= 0 and c.eval_episodes >= 0 and c.checkpoint_every >= 0,
          "eval_every, eval_episodes and checkpoint_every must be non-negative")
     need(c.intra_op_threads >= 0 and c.inter_op_threads >= 0, "thread counts must be non-negative")

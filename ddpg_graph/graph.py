@@ -62,9 +62,10 @@ class DDPGGraph:
         action_dim = len(action_low)
         self._actor_args = dict(action_low=action_low, action_high=action_high,
                                 hidden=c.actor_hidden, activation=c.activation,
-                                final_init=c.final_init)
+                                final_init=c.final_init, residual_blocks=c.residual_blocks)
         self._critic_args = dict(hidden=c.critic_hidden, action_input=c.critic_action_input,
-                                 activation=c.activation, final_init=c.final_init)
+                                 activation=c.activation, final_init=c.final_init,
+                                 residual_blocks=c.residual_blocks)
 
         with tf1.name_scope("inputs"):
             self.s = tf1.placeholder(dtype, [None, obs_dim], "s")

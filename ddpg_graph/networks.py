@@ -43,13 +43,40 @@ def dense(inputs: Sequence[tf.Tensor], units: int, name: str, init_range: float 
     return activation(out) if activation is not None else out
 
 
-def actor(s: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray,
-          hidden: Sequence[int], activation: str = "relu", final_init: float = 3e-3) -> tf.Tensor:
-    """``mu(s)`` [B,A]: an MLP with a tanh output mapped onto [action_low, action_high]."""
+def residual_block(h: tf.Tensor, name: str, activation) -> tf.Tensor:
+    """``h + act(W2 act(W1 h))`` with a bottleneck of half the width (canton's ResDense)."""
+    width = int(h.shape[-1])
+    with tf1.variable_scope(name):
+        inner = dense([h], max(width // 2, 1), "in", activation=activation)
+        return h + dense([inner], width, "out", activation=activation)
+
+
+def torso(x: tf.Tensor, hidden: Sequence[int], activation: str, residual_blocks: int = 0,
+          second_input: tf.Tensor = None) -> tf.Tensor:
+    """The hidden layers shared by both builders.
+
+    ``residual_blocks == 0``: an MLP of ``hidden`` widths, ``second_input`` (the critic's
+    action, Emami style) joining the second layer. ``residual_blocks > 0``: canton's body, a
+    linear layer of width ``hidden[0]`` followed by that many residual blocks.
+    """
     act = ACTIVATIONS[activation]
-    h = s
+    if residual_blocks:
+        h = dense([x], hidden[0], "l0")
+        for i in range(residual_blocks):
+            h = residual_block(h, f"res{i}", act)
+        return h
+    h = x
     for i, width in enumerate(hidden):
-        h = dense([h], width, f"l{i}", activation=act)
+        inputs = [h, second_input] if (i == 1 and second_input is not None) else [h]
+        h = dense(inputs, width, f"l{i}", activation=act)
+    return h
+
+
+def actor(s: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray,
+          hidden: Sequence[int], activation: str = "relu", final_init: float = 3e-3,
+          residual_blocks: int = 0) -> tf.Tensor:
+    """``mu(s)`` [B,A]: a torso with a tanh output mapped onto [action_low, action_high]."""
+    h = torso(s, hidden, activation, residual_blocks)
     unit = tf.tanh(dense([h], len(action_low), "out", init_range=final_init))
     centre = tf.constant((action_high + action_low) / 2.0, s.dtype)
     half_range = tf.constant((action_high - action_low) / 2.0, s.dtype)
@@ -57,12 +84,11 @@ def actor(s: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray,
 
 
 def critic(s: tf.Tensor, a: tf.Tensor, hidden: Sequence[int], action_input: str = "second",
-           activation: str = "relu", final_init: float = 3e-3) -> tf.Tensor:
+           activation: str = "relu", final_init: float = 3e-3, residual_blocks: int = 0) -> tf.Tensor:
     """``Q(s, a)`` [B,1]. ``action_input``: "second" feeds ``a`` into the second hidden layer,
     "concat" concatenates ``[s, a]`` at the input."""
-    act = ACTIVATIONS[activation]
-    h = tf.concat([s, a], axis=1) if action_input == "concat" else s
-    for i, width in enumerate(hidden):
-        inputs = [h, a] if (i == 1 and action_input == "second") else [h]
-        h = dense(inputs, width, f"l{i}", activation=act)
+    if action_input == "concat":
+        h = torso(tf.concat([s, a], axis=1), hidden, activation, residual_blocks)
+    else:
+        h = torso(s, hidden, activation, residual_blocks, second_input=a)
     return dense([h], 1, "out", init_range=final_init)

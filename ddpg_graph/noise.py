@@ -92,6 +92,68 @@ class EmamiOffset(Noise):
         self.episode += 1
 
 
+class PinkNoise(Noise):
+    """True 1/f noise per action dimension, streamed one sample per step (Voss-McCartney).
+
+    ``rows`` independent Gaussian sources are held; at step n the source numbered by the
+    count of trailing zero bits of n is redrawn, so source k changes every 2^k steps, and
+    a fresh white term is added. The sum has a power spectral density close to 1/f over
+    about ``rows`` octaves (2^16 = 4.8 decades by default). Each sample has zero mean and
+    unit variance before scaling by ``scale``, which is multiplied by ``episode_decay`` at
+    every ``reset()`` (the sources themselves carry on: the process is stationary).
+    """
+
+    def __init__(self, action_dim, rng, scale=1.0, episode_decay=1.0, rows=16):
+        super().__init__(action_dim, rng)
+        self.scale, self.episode_decay, self.rows = float(scale), float(episode_decay), int(rows)
+        self.sources = self.rng.standard_normal((self.rows, self.action_dim))
+        self.counter = 0
+        self.resets = 0
+
+    def sample(self) -> np.ndarray:
+        self.counter += 1
+        # trailing zero bits of the counter pick the source to redraw (one per step)
+        row = min((self.counter & -self.counter).bit_length() - 1, self.rows - 1)
+        self.sources[row] = self.rng.standard_normal(self.action_dim)
+        total = self.sources.sum(axis=0) + self.rng.standard_normal(self.action_dim)
+        return self.scale * total / np.sqrt(self.rows + 1)
+
+    def reset(self) -> None:
+        if self.resets:  # the first reset starts episode 0 at the initial scale
+            self.scale *= self.episode_decay
+        self.resets += 1
+
+
+class CantonNoise(Noise):
+    """ctmakro's canton agent's exploration noise, as published: every step
+    ``x <- 0.9 (x + N(0, level^2))``, output in units of half the action range (the runner
+    scales it), ``level`` multiplied by ``episode_decay`` (0.99) at each new episode.
+
+    Despite the tutorial's "1/f noise", this is a leaky integrator of white noise: an AR(1)
+    process whose spectrum is flat below ~f = 0.017 and falls as 1/f^2 (red/Brownian noise)
+    above it, not 1/f. Its stationary standard deviation is ``0.9 / sqrt(1 - 0.81) * level``
+    = 2.06 level. For real 1/f noise use ``PinkNoise`` (``noise="pink"``).
+    """
+
+    LEAK = 0.9
+
+    def __init__(self, action_dim, rng, level=0.1, episode_decay=0.99):
+        super().__init__(action_dim, rng)
+        self.level, self.episode_decay = float(level), float(episode_decay)
+        self.x = np.zeros(self.action_dim)
+        self.resets = 0
+
+    def sample(self) -> np.ndarray:
+        self.x = self.LEAK * (self.x + self.level * self.rng.standard_normal(self.action_dim))
+        return self.x
+
+    def reset(self) -> None:
+        """The state carries over episodes (as in the original); only the level decays."""
+        if self.resets:
+            self.level *= self.episode_decay
+        self.resets += 1
+
+
 def make_noise(config, action_dim: int, rng: np.random.Generator) -> Noise:
     """The noise process that ``config.noise`` names, with the config's parameters."""
     if config.noise == "ou":
@@ -101,6 +163,10 @@ def make_noise(config, action_dim: int, rng: np.random.Generator) -> Noise:
         return DecayingGaussian(action_dim, rng, config.noise_sigma, config.noise_decay)
     if config.noise == "emami_offset":
         return EmamiOffset(action_dim, rng)
+    if config.noise == "pink":
+        return PinkNoise(action_dim, rng, config.noise_sigma, config.noise_episode_decay)
+    if config.noise == "canton":
+        return CantonNoise(action_dim, rng, config.noise_sigma, config.noise_episode_decay)
     if config.noise == "none":
         return NoNoise(action_dim, rng)
     raise UserError(f"unknown noise {config.noise!r}")

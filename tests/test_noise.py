@@ -68,3 +68,72 @@ def test_seeded_and_resumable(kind):
     assert np.array_equal(after, [c.sample().copy() for _ in range(20)])
     d = make_noise(config, 2, rng(6))
     assert not np.array_equal(seq_a, [d.sample().copy() for _ in range(50)])
+
+
+def spectral_slope(x, low, high, segment=4096):
+    """Least-squares slope of log10 PSD against log10 frequency over [low, high] (Welch)."""
+    segments = x[: len(x) // segment * segment].reshape(-1, segment)
+    window = np.hanning(segment)
+    psd = np.mean(np.abs(np.fft.rfft((segments - segments.mean(1, keepdims=True)) * window,
+                                     axis=1)) ** 2, axis=0)
+    f = np.fft.rfftfreq(segment)
+    band = (f >= low) & (f <= high)
+    return np.polyfit(np.log10(f[band]), np.log10(psd[band]), 1)[0]
+
+
+def test_pink_noise_has_a_one_over_f_spectrum_over_two_decades():
+    from ddpg_graph.noise import PinkNoise
+    noise = PinkNoise(2, rng(0))
+    x = np.array([noise.sample().copy() for _ in range(2 ** 18)])
+    for dim in range(2):
+        slope = spectral_slope(x[:, dim], 1e-3, 1e-1)  # two decades
+        assert -1.2 <= slope <= -0.8, slope
+        assert -1.2 <= spectral_slope(x[:, dim], 1e-2, 0.4) <= -0.8
+    white = rng(1).standard_normal(2 ** 18)
+    assert abs(spectral_slope(white, 1e-3, 1e-1)) < 0.1  # the estimator itself is unbiased
+    assert abs(x.mean()) < 0.15 and x.var() == pytest.approx(1.0, abs=0.2)
+
+
+def test_pink_noise_scale_anneals_per_episode_and_streams():
+    from ddpg_graph.noise import PinkNoise
+    noise = PinkNoise(1, rng(0), scale=0.5, episode_decay=0.9)
+    noise.reset()
+    assert noise.scale == 0.5  # the first reset starts episode 0
+    noise.reset()
+    noise.reset()
+    assert noise.scale == pytest.approx(0.5 * 0.81)
+    before = noise.sources.copy()
+    noise.sample()
+    assert (noise.sources != before).any(axis=1).sum() == 1  # one source redrawn per step
+
+
+def test_canton_noise_stationary_std_and_episode_decay():
+    from ddpg_graph.noise import CantonNoise
+    level = 0.1
+    noise = CantonNoise(1, rng(0), level=level, episode_decay=0.99)
+    x = np.array([noise.sample()[0] for _ in range(200_000)])[100:]
+    assert x.std() == pytest.approx(0.9 / np.sqrt(0.19) * level, rel=0.03)
+    lag1 = np.corrcoef(x[:-1], x[1:])[0, 1]
+    assert lag1 == pytest.approx(0.9, abs=0.01)  # a leaky integrator, red noise
+    state = noise.x.copy()
+    noise.reset()
+    noise.reset()
+    assert noise.level == pytest.approx(level * 0.99)
+    np.testing.assert_array_equal(noise.x, state)  # the state carries over episodes
+    assert spectral_slope(x, 0.05, 0.4) < -1.3  # red: steeper than 1/f
+
+
+@pytest.mark.parametrize("kind", ["pink", "canton"])
+def test_new_noises_seeded_and_resumable(kind):
+    config = Config(noise=kind, noise_sigma=0.2, noise_episode_decay=0.99)
+    a, b = make_noise(config, 2, rng(5)), make_noise(config, 2, rng(5))
+    for n in (a, b):
+        n.reset()
+    seq = [a.sample().copy() for _ in range(40)]
+    assert np.array_equal(seq, [b.sample().copy() for _ in range(40)])
+    state = a.state_dict()
+    c = make_noise(config, 2, rng(77))
+    c.load_state_dict(state)
+    a.reset()
+    c.reset()
+    assert np.array_equal([a.sample().copy() for _ in range(10)], [c.sample().copy() for _ in range(10)])
