@@ -16,6 +16,7 @@ setup(
         "tqdm>=4.60",
         "matplotlib>=3.7",
         "pygame>=2.5",
+        "pillow>=10",
     ],
     extras_require={"test": ["pytest>=8"]},
     entry_points={"console_scripts": ["ddpg-graph=ddpg_graph.cli:main"]},

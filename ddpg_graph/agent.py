@@ -32,6 +32,10 @@ def resolve_device(device: str) -> str:
     return f"/{kind}:{index}"
 
 
+def _batch_values(batch):
+    return batch["s"], batch["a"], batch["r"], batch["done"], batch["s2"]
+
+
 class Agent:
     """A DDPG agent for observations of size ``obs_dim`` and actions in [low, high]."""
 
@@ -62,12 +66,25 @@ class Agent:
         self.session.run(init)
         self.session.run(self.net.hard_update)
         n = self.net
-        self._stats = {"critic_loss": n.td_loss, "q_mean": n.q_mean, "q_max": n.q_max}
+        # Hot paths as Session.make_callable: no per-call feed/fetch bookkeeping in Python.
+        batch_feeds = [n.s, n.a, n.r, n.done, n.s2]
+        self._act_fn = self.session.make_callable(n.act_mu, [n.obs])
+        self._act_q_fn = self.session.make_callable([n.act_mu, n.act_q], [n.obs])
+        self._train_fn = self.session.make_callable(
+            [n.train_op, n.train_actor_loss, n.td_loss, n.q_mean, n.q_max], batch_feeds)
+        self._act_train_fn = self.session.make_callable(
+            [n.act_mu, n.act_q, n.act_train_op, n.act_train_actor_loss, n.td_loss, n.q_mean,
+             n.q_max], [n.obs] + batch_feeds)
 
     # -- acting and learning ----------------------------------------------------------
     def act(self, obs) -> np.ndarray:
         """``mu(obs)`` for one observation [S] -> action [A] (no noise)."""
-        return self.session.run(self.net.act_mu, {self.net.obs: np.reshape(obs, (1, -1))})[0]
+        return self._act_fn(np.reshape(obs, (1, -1)))[0]
+
+    def act_with_q(self, obs) -> Tuple[np.ndarray, float]:
+        """``(mu(obs), Q(obs, mu(obs)))`` for one observation."""
+        action, q = self._act_q_fn(np.reshape(obs, (1, -1)))
+        return action[0], float(q[0, 0])
 
     def act_batch(self, obs) -> np.ndarray:
         """``mu(obs)`` for [N,S] observations -> [N,A]."""
@@ -76,22 +93,17 @@ class Agent:
     def train(self, batch: Dict[str, np.ndarray]) -> Dict[str, float]:
         """One ordered update (critic, actor, targets) on ``batch``; returns the batch's
         critic TD loss, mean Q and max Q, measured before the update, and the actor loss."""
-        out = self.session.run(
-            {"train": self.net.train_op, "actor_loss": self.net.train_actor_loss, **self._stats},
-            self._feed(batch))
-        out.pop("train")
-        return out
+        _, actor_loss, critic_loss, q_mean, q_max = self._train_fn(*_batch_values(batch))
+        return {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
+                "q_max": q_max}
 
     def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
         """``act(obs)`` and ``train(batch)`` in ONE ``session.run``; the action comes from the
-        weights before the update."""
-        feed = self._feed(batch)
-        feed[self.net.obs] = np.reshape(obs, (1, -1))
-        out = self.session.run(
-            {"action": self.net.act_mu, "train": self.net.act_train_op,
-             "actor_loss": self.net.act_train_actor_loss, **self._stats}, feed)
-        out.pop("train")
-        return out.pop("action")[0], out
+        weights before the update. The stats also hold ``act_q``, Q(obs, action)."""
+        action, act_q, _, actor_loss, critic_loss, q_mean, q_max = self._act_train_fn(
+            np.reshape(obs, (1, -1)), *_batch_values(batch))
+        return action[0], {"act_q": act_q[0, 0], "actor_loss": actor_loss,
+                           "critic_loss": critic_loss, "q_mean": q_mean, "q_max": q_max}
 
     def _feed(self, batch):
         n = self.net

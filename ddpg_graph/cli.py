@@ -62,6 +62,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override any config key, e.g. --set tau=0.01 --set actor_hidden=64,64 "
                              "(repeatable; see ddpg_graph/config.py for the keys)")
+    parser.add_argument("--scope", choices=("off", "window", "file"),
+                        help="the oscilloscope of actions, noise and Q: a live window, PNG/MP4 "
+                             "files in RUN_DIR/scope, or off (default: the preset's)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -75,14 +78,15 @@ def build_config(preset: str, args) -> "Config":
         if preset and preset != config.preset:
             raise UserError(f"{args.resume} is a run of preset {config.preset!r}, not {preset!r}")
         if args.overrides or args.seed is not None or getattr(args, "env_id", None):
-            raise UserError("a resumed run keeps its config; only --total-steps may change")
-        if args.total_steps is not None:
-            config = config.replace(total_steps=args.total_steps)
-        return config
+            raise UserError("a resumed run keeps its config; only --total-steps and --scope "
+                            "may change")
+        changes = {k: getattr(args, k) for k in ("total_steps", "scope")
+                   if getattr(args, k) is not None}
+        return config.replace(**changes) if changes else config
     if not preset:
         raise UserError("--preset is required (unless --resume is given)")
     overrides = parse_overrides(args.overrides)
-    for key in ("seed", "total_steps", "env_id"):
+    for key in ("seed", "total_steps", "env_id", "scope"):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value
@@ -106,6 +110,8 @@ def train(args) -> int:
         history = trainer.run()
     finally:
         trainer.close()
+    if trainer.scope_sink:
+        print(trainer.scope_sink.describe())
     print(f"episodes: {len(history)}  last-10 mean return: {history.last_mean():.1f}")
     print(f"run directory: {run_dir}  (tensorboard --logdir {os.path.join(run_dir, 'tb')})")
     return 0
@@ -119,18 +125,37 @@ def evaluate(args) -> int:
     config, agent, env = load_checkpoint_agent(args.checkpoint)
     try:
         returns = run_episodes(agent, env, args.episodes)
+        video = record_video(agent, config, args.video) if args.video else None
     finally:
         agent.close()
         env.close()
     result = {"env_id": config.env_id, "preset": config.preset, "episodes": args.episodes,
               "mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
               "returns": [float(r) for r in returns]}
+    if video:
+        result["video"] = {"path": video["path"], "frames": video["frames"]}
     if args.json:
         print(json.dumps(result))
     else:
         print(f"{config.env_id}: mean return {result['mean_return']:.1f} "
               f"± {result['std_return']:.1f} over {args.episodes} noise-free episodes")
+        if video:
+            print(f"video: {video['path']} ({video['frames']} frames)")
     return 0
+
+
+def record_video(agent, config, path: str) -> dict:
+    """One noise-free episode of ``agent`` rendered to the MP4 file ``path``."""
+    from .envs import make_env
+    from .runner import Seeds
+    from .video import record_policy
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen
+    env = make_env(config.env_id, Seeds(config.seed).eval_env, render_mode="rgb_array",
+                   **config.env_kwargs)
+    try:
+        return record_policy(agent, env, path)
+    finally:
+        env.close()
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -153,6 +178,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="a run directory (uses its latest checkpoint) or a checkpoint directory")
     p.add_argument("--episodes", type=int, default=10, help="episodes to run (default 10)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.add_argument("--video", metavar="FILE.mp4",
+                   help="also render one noise-free episode to this MP4 file")
     p.set_defaults(func=evaluate)
     return parser
 

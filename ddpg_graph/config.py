@@ -67,6 +67,11 @@ class Config:
     eval_episodes: int = 5
     checkpoint_every: int = 10
 
+    # oscilloscope
+    scope: str = "off"  # "off", "window" or "file"
+    scope_every: int = 20  # steps per frame shown or recorded
+    scope_png_every: int = 0  # file mode: a PNG snapshot every N steps (0: only the last)
+
     # engine
     intra_op_threads: int = 1
     inter_op_threads: int = 1
@@ -160,6 +165,9 @@ def _validate(c: Config) -> None:
          f"noise_episode_decay must be in (0, 1], got {c.noise_episode_decay}")
     need(c.eval_every >= 0 and c.eval_episodes >= 0 and c.checkpoint_every >= 0,
          "eval_every, eval_episodes and checkpoint_every must be non-negative")
+    need(c.scope in ("off", "window", "file"), f"scope must be off, window or file, got {c.scope!r}")
+    need(c.scope_every > 0 and c.scope_png_every >= 0, "scope_every must be positive, "
+         "scope_png_every non-negative")
     need(c.intra_op_threads >= 0 and c.inter_op_threads >= 0, "thread counts must be non-negative")
     need(c.device == "auto" or c.device.split(":")[0].lower() in ("cpu", "gpu"),
          f"device must be 'auto', 'cpu', 'cpu:N' or 'gpu:N', got {c.device!r}")
@@ -214,6 +222,16 @@ PRESETS: Dict[str, Dict[str, Any]] = {
         optimizer="adam", actor_lr=1e-4, critic_lr=1e-3, gamma=0.99, tau=0.001,
         batch_size=64, buffer_size=1_000_000, learning_starts=64,
         noise="ou", noise_sigma=0.3, noise_theta=0.15, noise_dt=1.0,
+    ),
+    # ctmakro's canton agent: RMSProp, leaky-integrator noise, residual ELU blocks, scope.
+    "canton": dict(
+        env_id="Pendulum-v0", total_steps=40_000,
+        actor_hidden=(64,), critic_hidden=(64,), residual_blocks=2, activation="elu",
+        critic_action_input="concat",
+        optimizer="rmsprop", actor_lr=1e-4, critic_lr=1e-4, gamma=0.99, tau=0.001,
+        batch_size=64, buffer_size=1_000_000, learning_starts=64,
+        noise="canton", noise_sigma=0.1, noise_episode_decay=0.99, noise_relative=True,
+        scope="window",
     ),
     # rl-zoo3's tuned Pendulum settings, as Stable-Baselines3 users run them.
     "zoo": dict(

@@ -12,6 +12,7 @@ symbol             shape    meaning
 ``s2``             [B,S]    replay batch: next states
 ``obs``            [N,S]    states to act on (N = 1 when stepping an env)
 ``act_mu``         [N,A]    ``mu(obs)``: the deterministic action, inside the env's bounds
+``act_q``          [N,1]    ``Q(obs, mu(obs))``: the critic's value of that action (the scope)
 ``q``              [B,1]    ``Q(s, a)``: the critic on the stored actions
 ``y``              [B,1]    ``r + gamma (1 - done) Q'(s2, mu'(s2))``, under stop_gradient
 ``critic_loss``    []       mean squared TD error ``mean((q - y)^2)`` + L2 on critic weights
@@ -31,8 +32,8 @@ Ops:
 - ``hard_update``: ``theta' <- theta`` (run once at the start).
 - ``train_op``: the three above in one ordered chain: critic step; then the actor step with
   ``dq_da`` from the critic as just updated; then soft updates from the new weights.
-- ``act_train_op``: ``train_op`` whose actor step also waits for ``act_mu``, so an action
-  fetched with it comes from the weights before the update.
+- ``act_train_op``: ``train_op`` whose critic step waits for ``act_mu`` and ``act_q``, so an
+  action (and its Q) fetched with it comes from the weights before the update.
 
 The ordering uses control dependencies on resource variables: a forward pass built inside
 ``tf.control_dependencies([op])`` reads the variables after ``op`` has written them. That is
@@ -82,6 +83,8 @@ class DDPGGraph:
                 self.act_mu = networks.actor(self.obs, **self._actor_args)
             with tf1.variable_scope("q") as self._q_scope:
                 self.q = networks.critic(self.s, self.a, **self._critic_args)
+            with tf1.variable_scope(self._q_scope, reuse=True):
+                self.act_q = networks.critic(self.obs, self.act_mu, **self._critic_args)
         with tf1.variable_scope("target"):
             with tf1.variable_scope("pi"):
                 mu_targ = networks.actor(self.s2, **self._actor_args)
@@ -116,9 +119,9 @@ class DDPGGraph:
             self.hard_update = tf.group(*[t.assign(m) for m, t in self._target_pairs()])
 
         # The ordered chains.
-        self.train_op, self.train_actor_loss = self._ordered_update([self.critic_train], batch)
+        self.train_op, self.train_actor_loss = self._ordered_update([], batch)
         self.act_train_op, self.act_train_actor_loss = self._ordered_update(
-            [self.critic_train, self.act_mu], batch)
+            [self.act_mu, self.act_q], batch)
 
     # -- builders ---------------------------------------------------------------------
     def _actor_step(self, after, batch):
@@ -139,9 +142,12 @@ class DDPGGraph:
         with tf.control_dependencies(after), tf1.name_scope("soft_update"):
             return tf.group(*[t.assign(tau * m + (1.0 - tau) * t) for m, t in self._target_pairs()])
 
-    def _ordered_update(self, critic_after, batch):
-        """critic step -> actor step -> soft update, the actor step also after ``critic_after``."""
-        actor_train, *_, actor_loss = self._actor_step(after=critic_after, batch=batch)
+    def _ordered_update(self, after, batch):
+        """critic step (after ``after``) -> actor step -> soft update."""
+        with tf.control_dependencies(after):
+            critic_step = self._critic_opt.apply_gradients(
+                list(zip(self.critic_grads, self.critic_vars)))
+        actor_train, *_, actor_loss = self._actor_step(after=[critic_step], batch=batch)
         return self._soft_update(after=[actor_train]), actor_loss
 
     def _target_pairs(self):

@@ -11,7 +11,7 @@ import os
 from . import cli
 
 # What each reproduction must reach: mean return of its last 10 training episodes.
-TARGETS = {"emami": -200.0}
+TARGETS = {"emami": -200.0, "canton": -250.0}
 
 
 def main(preset: str, description: str = None, argv=None) -> int:
@@ -34,8 +34,12 @@ def _reproduce(preset: str, description: str, argv) -> int:
     try:
         history = trainer.run()
         final_eval = float(np.mean(evaluate(trainer.agent, trainer.eval_env, 10)))
+        video = cli.record_video(trainer.agent, config, os.path.join(run_dir, "policy.mp4"))
     finally:
         trainer.close()
+    if trainer.scope_sink:
+        print(trainer.scope_sink.describe())
+    print(f"policy video: {video['path']} ({video['frames']} frames)")
     last10 = history.last_mean("return", 10)
     elapsed = history.rows[-1]["wall_time"] if len(history) else math.nan
     print(f"episodes: {len(history)}, wall time {elapsed:.0f} s")

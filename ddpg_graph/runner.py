@@ -26,6 +26,7 @@ from .envs import make_env
 from .errors import UserError
 from .history import History
 from .noise import make_noise
+from .oscilloscope import Oscilloscope, ScopeSink
 from .replay import ReplayBuffer
 from .summaries import SummaryWriter
 
@@ -33,6 +34,7 @@ CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
 STATE_FILE = "trainer.json"
 ENV_FILES = {"env": "env.pkl", "eval_env": "eval_env.pkl"}
+SCOPE_FILE = "scope.npy"
 
 
 class RunError(Exception):
@@ -101,6 +103,9 @@ class Trainer:
         self.noise = make_noise(c, self.action_dim, seeds.rng("noise"))
         self.noise_scale = (self.high - self.low) / 2.0 if c.noise_relative else 1.0
         self.warmup_rng = seeds.rng("warmup")
+        self.scope = self.scope_sink = None
+        if c.scope != "off":
+            self.scope = _make_scope(self.low, self.high)
 
         # loop state: everything a checkpoint must hold besides the objects above
         self.step = 0
@@ -123,6 +128,11 @@ class Trainer:
             self.history = History(os.path.join(run_dir, HISTORY_FILE))
         self.writer = SummaryWriter(os.path.join(run_dir, "tb"), self.agent.graph,
                                     purge_after=self.episode if resume_from else None)
+        if self.scope:
+            video = f"scope-from-step{self.step}.mp4" if resume_from else "scope.mp4"
+            self.scope_sink = ScopeSink(self.scope, c.scope, os.path.join(run_dir, "scope"),
+                                        c.scope_every, c.scope_png_every, video_name=video,
+                                        title=f"ddpg_graph: {c.preset} on {c.env_id}")
 
     @property
     def checkpoint_dir(self) -> str:
@@ -144,17 +154,14 @@ class Trainer:
                         self.obs, _ = self.env.reset()
                         self.noise.reset()
                     if self.step < c.warmup_steps:
-                        action = self.warmup_rng.uniform(self.low, self.high)
+                        mu, noise, q = self.warmup_rng.uniform(self.low, self.high), 0.0, math.nan
                     else:
-                        if len(self.buffer) >= start_learning:
-                            mu, stats = self.agent.act_and_train(
-                                self.obs, self.buffer.sample(c.batch_size))
-                            self._check_finite(mu, stats)
-                            self.sums.add(stats)
-                        else:
-                            mu = self.agent.act(self.obs)
-                        action = np.clip(mu + self.noise_scale * self.noise.sample(),
-                                         self.low, self.high)
+                        mu, q = self._act(start_learning)
+                        noise = self.noise_scale * self.noise.sample()
+                    action = np.clip(mu + noise, self.low, self.high)
+                    if self.scope:
+                        self.scope.add(np.concatenate([mu, np.broadcast_to(noise, mu.shape), [q]]))
+                        self.scope_sink.step()
                     obs2, reward, terminated, truncated, _ = self.env.step(action)
                     # Only a true terminal stops bootstrapping; a time limit (truncated) does not.
                     self.buffer.add(self.obs, action, float(reward) * c.reward_scale,
@@ -177,6 +184,18 @@ class Trainer:
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved to {saved}; "
                               f"continue with --resume {self.run_dir}")
         return self.history
+
+    def _act(self, start_learning: int):
+        """The policy's action for ``self.obs`` and its Q (NaN when not needed), training
+        on a replay batch in the same session.run once there is enough to learn from."""
+        if len(self.buffer) >= start_learning:
+            mu, stats = self.agent.act_and_train(self.obs, self.buffer.sample(self.config.batch_size))
+            self._check_finite(mu, stats)
+            self.sums.add(stats)
+            return mu, stats["act_q"]
+        if self.scope:
+            return self.agent.act_with_q(self.obs)
+        return self.agent.act(self.obs), math.nan
 
     def _end_episode(self) -> None:
         c = self.config
@@ -239,8 +258,12 @@ class Trainer:
                 continue
             with open(os.path.join(directory, filename), "wb") as f:
                 f.write(data)
+        scope_state = None
+        if self.scope:
+            scope_state = self.scope.state_dict()
+            np.save(os.path.join(directory, SCOPE_FILE), scope_state.pop("raw"))
         checkpoint.dump_state(os.path.join(directory, STATE_FILE), {
-            "env_rngs": env_rngs,
+            "env_rngs": env_rngs, "scope": scope_state,
             "step": self.step, "episode": self.episode, "obs": self.obs,
             "ep_return": self.ep_return, "ep_length": self.ep_length,
             "sums": self.sums.state_dict(), "best_eval": self.best_eval,
@@ -277,6 +300,9 @@ class Trainer:
             self.obs, self.ep_return, self.ep_length = state["obs"], state["ep_return"], state["ep_length"]
             self.best_eval, self.elapsed = state["best_eval"], state["elapsed"]
             self.history_rows = state["history_rows"]
+            if self.scope and state.get("scope"):
+                raw = np.load(os.path.join(directory, SCOPE_FILE), allow_pickle=False)
+                self.scope.load_state_dict(dict(state["scope"], raw=raw))
         except (OSError, KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError,
                 AttributeError) as exc:
             raise UserError(f"corrupt checkpoint {directory}: {type(exc).__name__}: "
@@ -292,10 +318,22 @@ class Trainer:
         self.last_checkpoint = directory
 
     def close(self) -> None:
+        if self.scope_sink:
+            self.scope_sink.close()
         self.writer.close()
         self.agent.close()
         self.env.close()
         self.eval_env.close()
+
+
+def _make_scope(low: np.ndarray, high: np.ndarray) -> Oscilloscope:
+    """Lanes: each action dimension over its bounds, each noise dimension over plus or minus
+    half the action range, then Q(s, mu(s)) on a range that grows with what it sees."""
+    half = (high - low) / 2
+    labels = ([f"action {i}" for i in range(len(low))] + [f"noise {i}" for i in range(len(low))]
+              + ["Q(s, mu(s))"])
+    ranges = ([(lo, hi) for lo, hi in zip(low, high)] + [(-h, h) for h in half] + [None])
+    return Oscilloscope(labels, ranges)
 
 
 def resume_config(run_dir: str) -> Config:
