@@ -29,6 +29,7 @@ class Config:
     env_kwargs: Dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     total_steps: int = 50_000
+    total_episodes: int = 0  # > 0: also stop after this many episodes
 
     # networks
     actor_hidden: Tuple[int, ...] = (400, 300)
@@ -50,6 +51,7 @@ class Config:
     critic_l2: float = 0.0  # L2 weight decay on the critic's weights (paper: 1e-2)
     reward_scale: float = 1.0  # rewards are multiplied by this before they enter the buffer
     warmup_steps: int = 0  # uniform random actions for the first N steps
+    prefill_steps: int = 0  # random transitions stored before episode 0 (not in the history)
     learning_starts: int = 64  # first update once the buffer holds this many (and a batch)
 
     # exploration noise
@@ -58,9 +60,16 @@ class Config:
     noise_theta: float = 0.15
     noise_mu: float = 0.0
     noise_dt: float = 1.0
-    noise_decay: float = 1.0  # Gaussian: sigma multiplied by this after every sample
+    noise_decay: float = 1.0  # Gaussian: sigma multiplied by this after every sample/update
+    noise_decay_on: str = "sample"  # Gaussian: decay per "sample" or per learning "update"
     noise_episode_decay: float = 1.0  # pink, canton: scale multiplied by this every episode
     noise_relative: bool = False  # True: noise is in units of half the action range
+
+    # the tutorials' quirks, each off by default (see the README's quirk table)
+    ignore_done: bool = False  # Morvan: store every transition as non-terminal
+    terminal_reward: float = 0.0  # Keras notebook: > 0 rewrites an episode's last reward to
+    #                               +terminal_reward if its return > 0, else -terminal_reward
+    bootstrap_on_terminal: bool = False  # Keras notebook: y = r + gamma * done * Q' (sic)
 
     # evaluation, logging, checkpoints (in episodes; 0 turns a feature off)
     eval_every: int = 10
@@ -135,6 +144,11 @@ def _validate(c: Config) -> None:
             raise UserError(message)
 
     need(c.total_steps > 0, f"total_steps must be positive, got {c.total_steps}")
+    need(c.total_episodes >= 0, f"total_episodes must be non-negative, got {c.total_episodes}")
+    need(c.prefill_steps >= 0, f"prefill_steps must be non-negative, got {c.prefill_steps}")
+    need(c.noise_decay_on in ("sample", "update"),
+         f"noise_decay_on must be 'sample' or 'update', got {c.noise_decay_on!r}")
+    need(c.terminal_reward >= 0, f"terminal_reward must be non-negative, got {c.terminal_reward}")
     need(all(w > 0 for w in c.actor_hidden + c.critic_hidden), "layer widths must be positive")
     need(c.residual_blocks >= 0, f"residual_blocks must be non-negative, got {c.residual_blocks}")
     need(c.critic_action_input == "concat" or (len(c.critic_hidden) >= 2 and not c.residual_blocks),

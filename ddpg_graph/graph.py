@@ -97,7 +97,9 @@ class DDPGGraph:
 
         # Critic: regression onto the bootstrapped target.
         with tf1.name_scope("critic_loss"):
-            self.y = tf.stop_gradient(self.r + c.gamma * (1.0 - self.done) * q_targ, name="y")
+            # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
+            keep = self.done if c.bootstrap_on_terminal else 1.0 - self.done
+            self.y = tf.stop_gradient(self.r + c.gamma * keep * q_targ, name="y")
             self.td_loss = tf.reduce_mean(tf.square(self.q - self.y))
             self.critic_loss = self.td_loss
             if c.critic_l2 > 0:

@@ -25,6 +25,9 @@ class Noise:
     def reset(self) -> None:
         """Called at the start of every episode."""
 
+    def on_update(self) -> None:
+        """Called after every learning update."""
+
     # -- resume support: the process' own state plus its generator's ------------------
     def state_dict(self) -> Dict[str, Any]:
         state = {k: (v.copy() if isinstance(v, np.ndarray) else v)
@@ -63,17 +66,23 @@ class OrnsteinUhlenbeck(Noise):
 
 
 class DecayingGaussian(Noise):
-    """White ``N(0, σ²)`` noise whose σ is multiplied by ``decay`` after every sample
-    (Morvan: σ = 3, decay 0.9995). σ carries over episodes: ``reset()`` keeps it."""
+    """White ``N(0, σ²)`` noise whose σ is multiplied by ``decay`` after every sample, or,
+    with ``decay_on="update"``, after every learning update (Morvan: σ = 3, decay 0.9995 per
+    update once the memory is full). σ carries over episodes: ``reset()`` keeps it."""
 
-    def __init__(self, action_dim, rng, sigma=0.1, decay=1.0):
+    def __init__(self, action_dim, rng, sigma=0.1, decay=1.0, decay_on="sample"):
         super().__init__(action_dim, rng)
-        self.sigma, self.decay = float(sigma), float(decay)
+        self.sigma, self.decay, self.decay_on = float(sigma), float(decay), decay_on
 
     def sample(self) -> np.ndarray:
         value = self.sigma * self.rng.standard_normal(self.action_dim)
-        self.sigma *= self.decay
+        if self.decay_on == "sample":
+            self.sigma *= self.decay
         return value
+
+    def on_update(self) -> None:
+        if self.decay_on == "update":
+            self.sigma *= self.decay
 
 
 class EmamiOffset(Noise):
@@ -160,7 +169,8 @@ def make_noise(config, action_dim: int, rng: np.random.Generator) -> Noise:
         return OrnsteinUhlenbeck(action_dim, rng, config.noise_sigma, config.noise_theta,
                                  config.noise_mu, config.noise_dt)
     if config.noise == "gaussian":
-        return DecayingGaussian(action_dim, rng, config.noise_sigma, config.noise_decay)
+        return DecayingGaussian(action_dim, rng, config.noise_sigma, config.noise_decay,
+                                config.noise_decay_on)
     if config.noise == "emami_offset":
         return EmamiOffset(action_dim, rng)
     if config.noise == "pink":

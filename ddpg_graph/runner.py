@@ -149,7 +149,9 @@ class Trainer:
         interrupted = _InterruptFlag()
         try:
             with interrupted:
-                while self.step < c.total_steps and not interrupted.raised:
+                if self.step == 0 and len(self.buffer) == 0:
+                    self._prefill()
+                while self._more_to_do() and not interrupted.raised:
                     if self.obs is None:
                         self.obs, _ = self.env.reset()
                         self.noise.reset()
@@ -163,12 +165,10 @@ class Trainer:
                         self.scope.add(np.concatenate([mu, np.broadcast_to(noise, mu.shape), [q]]))
                         self.scope_sink.step()
                     obs2, reward, terminated, truncated, _ = self.env.step(action)
-                    # Only a true terminal stops bootstrapping; a time limit (truncated) does not.
-                    self.buffer.add(self.obs, action, float(reward) * c.reward_scale,
-                                    float(terminated), obs2)
+                    self.ep_return += float(reward)
+                    self._store(self.obs, action, reward, terminated, truncated, obs2, self.ep_return)
                     self.obs = obs2
                     self.step += 1
-                    self.ep_return += float(reward)
                     self.ep_length += 1
                     if terminated or truncated:
                         self.elapsed = time.time() - started
@@ -185,6 +185,37 @@ class Trainer:
                               f"continue with --resume {self.run_dir}")
         return self.history
 
+    def _more_to_do(self) -> bool:
+        c = self.config
+        return self.step < c.total_steps and (not c.total_episodes or self.episode < c.total_episodes)
+
+    def _store(self, obs, action, reward, terminated, truncated, obs2, episode_return) -> None:
+        """Adds a transition. Only a true terminal stops bootstrapping; a time limit
+        (truncated) does not. The quirk options apply here."""
+        c = self.config
+        reward = float(reward)
+        if c.terminal_reward and (terminated or truncated):
+            reward = c.terminal_reward if episode_return > 0 else -c.terminal_reward
+        done = 0.0 if c.ignore_done else float(terminated)
+        self.buffer.add(obs, action, reward * c.reward_scale, done, obs2)
+
+    def _prefill(self) -> None:
+        """``prefill_steps`` uniform random transitions before episode 0, as the Keras
+        notebook fills its memory; they are not part of the history."""
+        if not self.config.prefill_steps:
+            return
+        obs, _ = self.env.reset()
+        episode_return = 0.0
+        for _ in range(self.config.prefill_steps):
+            action = self.warmup_rng.uniform(self.low, self.high)
+            obs2, reward, terminated, truncated, _ = self.env.step(action)
+            episode_return += float(reward)
+            self._store(obs, action, reward, terminated, truncated, obs2, episode_return)
+            obs = obs2
+            if terminated or truncated:
+                obs, _ = self.env.reset()
+                episode_return = 0.0
+
     def _act(self, start_learning: int):
         """The policy's action for ``self.obs`` and its Q (NaN when not needed), training
         on a replay batch in the same session.run once there is enough to learn from."""
@@ -192,6 +223,7 @@ class Trainer:
             mu, stats = self.agent.act_and_train(self.obs, self.buffer.sample(self.config.batch_size))
             self._check_finite(mu, stats)
             self.sums.add(stats)
+            self.noise.on_update()
             return mu, stats["act_q"]
         if self.scope:
             return self.agent.act_with_q(self.obs)
