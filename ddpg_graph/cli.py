@@ -158,6 +158,24 @@ def record_video(agent, config, path: str) -> dict:
         env.close()
 
 
+def compare(args) -> int:
+    """Pass (exit 0) or fail (exit 1) a run against a reference curve, by the rule in
+    ``ddpg_graph/reference.py``; optionally plots both."""
+    from .history import History
+    from .reference import Reference, compare as check, plot
+    path = os.path.join(args.run_dir, "history.csv")
+    if not os.path.exists(path):
+        raise UserError(f"no history.csv in {args.run_dir}")
+    reference = Reference.load(args.reference)
+    history = History.load(path)
+    verdict = check(history, reference)
+    print(verdict.describe())
+    if args.plot:
+        plot(args.plot, history, reference, title=f"{args.run_dir} vs {args.reference}")
+        print(f"plot: {args.plot}")
+    return 0 if verdict.passed else 1
+
+
 def make_parser() -> argparse.ArgumentParser:
     from .config import PRESETS
     parser = _Parser(prog="python -m ddpg_graph",
@@ -181,6 +199,17 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", metavar="FILE.mp4",
                    help="also render one noise-free episode to this MP4 file")
     p.set_defaults(func=evaluate)
+
+    p = commands.add_parser("compare", help="check a run against a reference reward curve",
+                            description="Pass (exit 0) or fail (exit 1) a run against a reference "
+                                        "curve: its smoothed return must stay inside the widened "
+                                        "10-90%% band for 80%% of the episodes and its last-10 "
+                                        "mean must reach the band's lower edge.")
+    p.add_argument("run_dir", help="a run directory (holding history.csv)")
+    p.add_argument("--reference", required=True,
+                   help="a preset name (reproduce/references/NAME.csv) or a CSV path")
+    p.add_argument("--plot", metavar="FILE.png", help="also plot the run against the reference")
+    p.set_defaults(func=compare)
     return parser
 
 

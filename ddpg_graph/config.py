@@ -247,6 +247,31 @@ PRESETS: Dict[str, Dict[str, Any]] = {
         noise="canton", noise_sigma=0.1, noise_episode_decay=0.99, noise_relative=True,
         scope="window",
     ),
+    # Morvan Zhou's DDPG_update.py: tiny networks, decaying Gaussian noise, reward / 10.
+    "morvan": dict(
+        env_id="Pendulum-v0", total_steps=40_000, total_episodes=200,
+        actor_hidden=(30,), critic_hidden=(30,), critic_action_input="concat",
+        optimizer="adam", actor_lr=1e-3, critic_lr=2e-3, gamma=0.9, tau=0.01,
+        batch_size=32, buffer_size=10_000, learning_starts=10_000, reward_scale=0.1,
+        noise="gaussian", noise_sigma=3.0, noise_decay=0.9995, noise_decay_on="update",
+    ),
+    # The "simple TF2 DDPG" article (GradientTape); sizes and rates from its published code.
+    "tf2_article": dict(
+        env_id="Pendulum-v0", total_steps=20_000, total_episodes=100,
+        actor_hidden=(1000, 500, 200), critic_hidden=(400, 200), critic_action_input="concat",
+        optimizer="adam", actor_lr=1e-3, critic_lr=1e-3, gamma=0.99, tau=0.01,
+        batch_size=32, buffer_size=1_000_000, warmup_steps=10, learning_starts=32,
+        noise="gaussian", noise_sigma=0.1,
+    ),
+    # sezan92's Keras notebook on MountainCarContinuous, memory filled with random steps first.
+    "keras_mountaincar": dict(
+        env_id="MountainCarContinuous-v0", total_steps=1_000_000, total_episodes=100,
+        actor_hidden=(320, 320, 320), critic_hidden=(640, 640, 640), critic_action_input="concat",
+        optimizer="rmsprop", actor_lr=1e-4, critic_lr=1e-3, gamma=0.95, tau=0.001,
+        batch_size=256, buffer_size=10_000, prefill_steps=10_000, learning_starts=256,
+        noise="ou", noise_theta=0.35, noise_mu=0.8, noise_sigma=0.4, noise_dt=0.01,
+        eval_every=0, intra_op_threads=2,  # compute-bound: 3x640 critic at batch 256
+    ),
     # rl-zoo3's tuned Pendulum settings, as Stable-Baselines3 users run them.
     "zoo": dict(
         env_id="Pendulum-v1", total_steps=20_000,

@@ -9,8 +9,9 @@ import math
 import os
 
 from . import cli
+from .reference import REFERENCE_DIR, Reference, compare, plot
 
-# What each reproduction must reach: mean return of its last 10 training episodes.
+# What a reproduction must reach besides its reference curve: last-10-episode mean return.
 TARGETS = {"emami": -200.0, "canton": -250.0}
 
 
@@ -45,9 +46,18 @@ def _reproduce(preset: str, description: str, argv) -> int:
     print(f"episodes: {len(history)}, wall time {elapsed:.0f} s")
     print(f"last 10 training episodes, mean return: {last10:.1f}")
     print(f"10 noise-free evaluation episodes, mean return: {final_eval:.1f}")
+    passed = True
     target = TARGETS.get(preset)
     if target is not None:
-        verdict = "reached" if last10 >= target else "NOT reached"
-        print(f"target (last-10 mean >= {target:.0f}): {verdict}")
+        passed = last10 >= target
+        print(f"target (last-10 mean >= {target:.0f}): {'reached' if passed else 'NOT reached'}")
+    if os.path.exists(os.path.join(REFERENCE_DIR, f"{preset}.csv")):
+        reference = Reference.load(preset)
+        verdict = compare(history, reference)
+        print(f"reference check: {verdict.describe()}")
+        print(f"plot: {plot(os.path.join(run_dir, 'curve.png'), history, reference, title=preset)}")
+        passed = passed and verdict.passed
+    else:
+        print(f"no reference curve for {preset} yet (tools/make_reference.py --preset {preset})")
     print(f"run directory: {run_dir}")
-    return 0 if target is None or last10 >= target else 1
+    return 0 if passed else 1
