@@ -50,3 +50,16 @@ def run_module(*args, cwd=REPO, timeout=120):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def decode_video(path):
+    """Every frame of a video file, decoded with OpenCV, and the capture's reported fps."""
+    import cv2
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    return frames, capture.get(cv2.CAP_PROP_FPS)

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, decode_video
 from ddpg_graph.oscilloscope import LEGEND_HEIGHT, MARGIN, Oscilloscope, ScopeSink
 
 LANE = 80
@@ -95,15 +95,9 @@ def test_file_mode_writes_readable_png_and_mp4(tmp_path):
         scope.add([np.sin(i / 9), np.cos(i / 3) / 2, -50 + 30 * np.sin(i / 20)])
         sink.step()
     sink.close()
-    capture = cv2.VideoCapture(str(tmp_path / "scope.mp4"))
-    frames = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames += 1
-        assert frame.shape == (LEGEND_HEIGHT + 3 * LANE, 160, 3)
-    assert frames == 50 == sink.frames_written
+    frames, _ = decode_video(tmp_path / "scope.mp4")
+    assert len(frames) == 50 == sink.frames_written
+    assert all(frame.shape == (LEGEND_HEIGHT + 3 * LANE, 160, 3) for frame in frames)
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert pngs == ["scope-last.png", "scope-step000000025.png", "scope-step000000050.png",
                     "scope-step000000075.png", "scope-step000000100.png"]

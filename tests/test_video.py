@@ -1,6 +1,5 @@
 """`evaluate --video` renders the noise-free policy to an MP4 that decodes."""
-import cv2
-
+from conftest import decode_video
 from ddpg_graph.cli import main
 from ddpg_graph.config import Config
 from ddpg_graph.runner import Trainer
@@ -16,14 +15,7 @@ def test_evaluate_writes_a_policy_video(tmp_path, capsys):
     assert main(["evaluate", "--checkpoint", str(tmp_path / "run"), "--episodes", "1",
                  "--video", str(video)]) == 0
     assert f"video: {video} (201 frames)" in capsys.readouterr().out
-    capture = cv2.VideoCapture(str(video))
-    assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 201  # the reset frame and 200 steps
-    frames = 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames += 1
-        assert frame.shape == (500, 500, 3)
-    assert frames == 201
-    assert abs(capture.get(cv2.CAP_PROP_FPS) - 30) < 1e-6
+    frames, fps = decode_video(video)
+    assert len(frames) == 201  # the reset frame and 200 steps
+    assert all(frame.shape == (500, 500, 3) for frame in frames)
+    assert abs(fps - 30) < 1e-6
