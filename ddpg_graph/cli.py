@@ -65,6 +65,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scope", choices=("off", "window", "file"),
                         help="the oscilloscope of actions, noise and Q: a live window, PNG/MP4 "
                              "files in RUN_DIR/scope, or off (default: the preset's)")
+    parser.add_argument("--device", help="where the graph runs: auto (default), cpu, gpu:0, ...; "
+                                         "a GPU TensorFlow cannot see falls back to the CPU "
+                                         "with one warning line")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -78,15 +81,15 @@ def build_config(preset: str, args) -> "Config":
         if preset and preset != config.preset:
             raise UserError(f"{args.resume} is a run of preset {config.preset!r}, not {preset!r}")
         if args.overrides or args.seed is not None or getattr(args, "env_id", None):
-            raise UserError("a resumed run keeps its config; only --total-steps and --scope "
-                            "may change")
-        changes = {k: getattr(args, k) for k in ("total_steps", "scope")
+            raise UserError("a resumed run keeps its config; only --total-steps, --scope and "
+                            "--device may change")
+        changes = {k: getattr(args, k) for k in ("total_steps", "scope", "device")
                    if getattr(args, k) is not None}
         return config.replace(**changes) if changes else config
     if not preset:
         raise UserError("--preset is required (unless --resume is given)")
     overrides = parse_overrides(args.overrides)
-    for key in ("seed", "total_steps", "env_id", "scope"):
+    for key in ("seed", "total_steps", "env_id", "scope", "device"):
         value = getattr(args, key, None)
         if value is not None:
             overrides[key] = value

@@ -257,3 +257,14 @@ def test_agents_do_not_touch_the_default_graph():
     make_agent()
     assert len(tf.compat.v1.get_default_graph().get_operations()) == before
     assert tf.executing_eagerly()
+
+
+def test_missing_gpu_falls_back_to_cpu_with_one_warning(rng, capsys):
+    import tensorflow as tf
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is visible; the fallback path is not taken")
+    agent = make_agent(device="gpu:0")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["warning: TensorFlow sees no gpu:0; running on the CPU"]
+    assert all(op.device.endswith("CPU:0") for op in agent.graph.get_operations() if op.device)
+    agent.train(random_batch(rng))  # and it trains
