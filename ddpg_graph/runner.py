@@ -140,8 +140,8 @@ class Trainer:
 
     # -- the loop -----------------------------------------------------------------------
     def run(self) -> History:
-        """Trains until ``config.total_steps``. Ctrl-C finishes the current step, saves a
-        checkpoint and raises ``Interrupted``."""
+        """Trains until ``total_steps`` or ``total_episodes``. Ctrl-C finishes the current
+        step, saves a checkpoint and raises ``Interrupted``."""
         c = self.config
         start_learning = max(c.learning_starts, c.batch_size)
         bar = _progress_bar(c.total_steps, self.step, self.progress)
