@@ -70,11 +70,9 @@ class Agent:
         batch_feeds = [n.s, n.a, n.r, n.done, n.s2]
         self._act_fn = self.session.make_callable(n.act_mu, [n.obs])
         self._act_q_fn = self.session.make_callable([n.act_mu, n.act_q], [n.obs])
-        self._train_fn = self.session.make_callable(
-            [n.train_op, n.train_actor_loss, n.td_loss, n.q_mean, n.q_max], batch_feeds)
+        self._train_fn = self.session.make_callable([n.train_op, *n.train_stats], batch_feeds)
         self._act_train_fn = self.session.make_callable(
-            [n.act_mu, n.act_q, n.act_train_op, n.act_train_actor_loss, n.td_loss, n.q_mean,
-             n.q_max], [n.obs] + batch_feeds)
+            [n.act_mu, n.act_q, n.act_train_op, *n.act_train_stats], [n.obs] + batch_feeds)
 
     # -- acting and learning ----------------------------------------------------------
     def act(self, obs) -> np.ndarray:

@@ -66,6 +66,10 @@ class Config:
     noise_relative: bool = False  # True: noise is in units of half the action range
 
     # the tutorials' quirks, each off by default (see the README's quirk table)
+    update_order: str = "critic,actor,targets"  # Morvan's: targets,actor,critic;
+    #                                             the TF2 article's: actor,critic,targets
+    train_at_episode_end: bool = False  # TF2 article: no per-step updates, a burst of
+    #                                     episode-length updates after each episode
     ignore_done: bool = False  # Morvan: store every transition as non-terminal
     terminal_reward: float = 0.0  # Keras notebook: > 0 rewrites an episode's last reward to
     #                               +terminal_reward if its return > 0, else -terminal_reward
@@ -148,6 +152,9 @@ def _validate(c: Config) -> None:
     need(c.prefill_steps >= 0, f"prefill_steps must be non-negative, got {c.prefill_steps}")
     need(c.noise_decay_on in ("sample", "update"),
          f"noise_decay_on must be 'sample' or 'update', got {c.noise_decay_on!r}")
+    need(sorted(c.update_order.split(",")) == ["actor", "critic", "targets"],
+         f"update_order must order critic, actor and targets, e.g. 'critic,actor,targets', "
+         f"got {c.update_order!r}")
     need(c.terminal_reward >= 0, f"terminal_reward must be non-negative, got {c.terminal_reward}")
     need(all(w > 0 for w in c.actor_hidden + c.critic_hidden), "layer widths must be positive")
     need(c.residual_blocks >= 0, f"residual_blocks must be non-negative, got {c.residual_blocks}")

@@ -32,6 +32,7 @@ Ops:
 - ``hard_update``: ``theta' <- theta`` (run once at the start).
 - ``train_op``: the three above in one ordered chain: critic step; then the actor step with
   ``dq_da`` from the critic as just updated; then soft updates from the new weights.
+  (``config.update_order`` can chain them otherwise, to reproduce tutorials that did.)
 - ``act_train_op``: ``train_op`` whose critic step waits for ``act_mu`` and ``act_q``, so an
   action (and its Q) fetched with it comes from the weights before the update.
 
@@ -77,55 +78,81 @@ class DDPGGraph:
             self.obs = tf1.placeholder(dtype, [None, obs_dim], "obs")
         batch = tf.cast(tf.shape(self.s)[0], dtype)
 
-        # Online networks; the first call in each scope creates the variables.
-        with tf1.variable_scope("main"):
-            with tf1.variable_scope("pi") as self._pi_scope:
-                self.act_mu = networks.actor(self.obs, **self._actor_args)
-            with tf1.variable_scope("q") as self._q_scope:
-                self.q = networks.critic(self.s, self.a, **self._critic_args)
-            with tf1.variable_scope(self._q_scope, reuse=True):
-                self.act_q = networks.critic(self.obs, self.act_mu, **self._critic_args)
-        with tf1.variable_scope("target"):
-            with tf1.variable_scope("pi"):
-                mu_targ = networks.actor(self.s2, **self._actor_args)
-            with tf1.variable_scope("q"):
-                q_targ = networks.critic(self.s2, mu_targ, **self._critic_args)
+        # Scopes first; the first build in each creates the variables, later ones reuse them.
+        with tf1.variable_scope("main/pi") as self._pi_scope:
+            self.act_mu = networks.actor(self.obs, **self._actor_args)
+        with tf1.variable_scope("main/q") as self._q_scope:
+            pass
+        with tf1.variable_scope("target/pi") as self._target_pi_scope:
+            pass
+        with tf1.variable_scope("target/q") as self._target_q_scope:
+            pass
+        self._critic_opt = OPTIMIZERS[c.optimizer](c.critic_lr)
+        self._actor_opt = OPTIMIZERS[c.optimizer](c.actor_lr)
 
+        # Critic: regression onto the bootstrapped target.
+        terms = self._critic_terms(reuse=False)
+        self.q, self.y, self.td_loss, self.critic_loss = (terms[k] for k in
+                                                          ("q", "y", "td_loss", "critic_loss"))
+        self.q_mean, self.q_max = terms["q_mean"], terms["q_max"]
+        with tf1.variable_scope(self._q_scope, reuse=True):
+            self.act_q = networks.critic(self.obs, self.act_mu, **self._critic_args)
         self.actor_vars = tf1.trainable_variables("main/pi/")
         self.critic_vars = tf1.trainable_variables("main/q/")
         self.target_vars = tf1.trainable_variables("target/")
-
-        # Critic: regression onto the bootstrapped target.
-        with tf1.name_scope("critic_loss"):
-            # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
-            keep = self.done if c.bootstrap_on_terminal else 1.0 - self.done
-            self.y = tf.stop_gradient(self.r + c.gamma * keep * q_targ, name="y")
-            self.td_loss = tf.reduce_mean(tf.square(self.q - self.y))
-            self.critic_loss = self.td_loss
-            if c.critic_l2 > 0:
-                weights = [v for v in self.critic_vars if v.op.name.split("/")[-1].startswith("w")]
-                self.critic_loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
-            self.q_mean = tf.reduce_mean(self.q)
-            self.q_max = tf.reduce_max(self.q)
-        self._critic_opt = OPTIMIZERS[c.optimizer](c.critic_lr)
-        self._actor_opt = OPTIMIZERS[c.optimizer](c.actor_lr)
         self.critic_grads = tf.gradients(self.critic_loss, self.critic_vars)
-        self.critic_train = self._critic_opt.apply_gradients(
-            list(zip(self.critic_grads, self.critic_vars)), name="critic_train")
 
-        # Actor, standalone: these are the symbols of the table above.
+        # The standalone steps: the symbols of the table above.
+        self.critic_train, _ = self._critic_step(after=[], rebuild=False)
         (self.actor_train, self.mu, self.q_mu, self.dq_da, self.actor_grads,
          self.actor_loss) = self._actor_step(after=[], batch=batch)
         self.soft_update = self._soft_update(after=[])
         with tf1.name_scope("hard_update"):
             self.hard_update = tf.group(*[t.assign(m) for m, t in self._target_pairs()])
 
-        # The ordered chains.
-        self.train_op, self.train_actor_loss = self._ordered_update([], batch)
-        self.act_train_op, self.act_train_actor_loss = self._ordered_update(
+        # The ordered chains; ``train_stats``: actor loss, critic TD loss, mean and max Q.
+        self.train_op, self.train_stats = self._ordered_update([], batch)
+        self.act_train_op, self.act_train_stats = self._ordered_update(
             [self.act_mu, self.act_q], batch)
 
     # -- builders ---------------------------------------------------------------------
+    def _critic_terms(self, reuse: bool) -> dict:
+        """``q = Q(s, a)``, the target ``y`` and the losses, built in the current context."""
+        c = self.config
+        with tf1.name_scope("critic_loss"):
+            with tf1.variable_scope(self._q_scope, reuse=reuse):
+                q = networks.critic(self.s, self.a, **self._critic_args)
+            with tf1.variable_scope(self._target_pi_scope, reuse=reuse):
+                mu_targ = networks.actor(self.s2, **self._actor_args)
+            with tf1.variable_scope(self._target_q_scope, reuse=reuse):
+                q_targ = networks.critic(self.s2, mu_targ, **self._critic_args)
+            # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
+            keep = self.done if c.bootstrap_on_terminal else 1.0 - self.done
+            y = tf.stop_gradient(self.r + c.gamma * keep * q_targ, name="y")
+            td_loss = tf.reduce_mean(tf.square(q - y))
+            critic_loss = td_loss
+            if c.critic_l2 > 0:
+                weights = [v for v in tf1.trainable_variables("main/q/")
+                           if v.op.name.split("/")[-1].startswith("w")]
+                critic_loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
+            return {"q": q, "y": y, "td_loss": td_loss, "critic_loss": critic_loss,
+                    "q_mean": tf.reduce_mean(q), "q_max": tf.reduce_max(q)}
+
+    def _critic_step(self, after, rebuild: bool):
+        """A critic update after ``after``, and its (TD loss, mean Q, max Q) before it.
+        ``rebuild``: read the variables anew after ``after`` (needed when ``after`` wrote
+        any the critic's loss reads, e.g. a soft update that runs first)."""
+        if not rebuild:
+            with tf.control_dependencies(after):
+                train = self._critic_opt.apply_gradients(
+                    list(zip(self.critic_grads, self.critic_vars)), name="critic_train")
+            return train, (self.td_loss, self.q_mean, self.q_max)
+        with tf.control_dependencies(after), tf1.name_scope("critic_step"):
+            terms = self._critic_terms(reuse=True)
+            grads = tf.gradients(terms["critic_loss"], self.critic_vars)
+            train = self._critic_opt.apply_gradients(list(zip(grads, self.critic_vars)))
+            return train, (terms["td_loss"], terms["q_mean"], terms["q_max"])
+
     def _actor_step(self, after, batch):
         """Builds, after the ops in ``after``: ``mu(s)``, ``Q(s, mu(s))``, ``dq_da`` and the
         actor update along ``-dq_da / B`` pushed back through ``mu``."""
@@ -145,12 +172,18 @@ class DDPGGraph:
             return tf.group(*[t.assign(tau * m + (1.0 - tau) * t) for m, t in self._target_pairs()])
 
     def _ordered_update(self, after, batch):
-        """critic step (after ``after``) -> actor step -> soft update."""
-        with tf.control_dependencies(after):
-            critic_step = self._critic_opt.apply_gradients(
-                list(zip(self.critic_grads, self.critic_vars)))
-        actor_train, *_, actor_loss = self._actor_step(after=[critic_step], batch=batch)
-        return self._soft_update(after=[actor_train]), actor_loss
+        """The three steps chained in ``config.update_order`` (default critic, actor,
+        targets), the first after ``after``; returns the last op and the stats."""
+        deps, actor_loss, critic_stats = list(after), None, None
+        for position, step in enumerate(self.config.update_order.split(",")):
+            if step == "critic":
+                op, critic_stats = self._critic_step(deps, rebuild=position > 0)
+            elif step == "actor":
+                op, *_, actor_loss = self._actor_step(deps, batch)
+            else:
+                op = self._soft_update(deps)
+            deps = [op]
+        return op, (actor_loss,) + critic_stats
 
     def _target_pairs(self):
         """(online variable, target variable) pairs, matched by name."""

@@ -219,18 +219,33 @@ class Trainer:
     def _act(self, start_learning: int):
         """The policy's action for ``self.obs`` and its Q (NaN when not needed), training
         on a replay batch in the same session.run once there is enough to learn from."""
-        if len(self.buffer) >= start_learning:
+        if len(self.buffer) >= start_learning and not self.config.train_at_episode_end:
             mu, stats = self.agent.act_and_train(self.obs, self.buffer.sample(self.config.batch_size))
-            self._check_finite(mu, stats)
-            self.sums.add(stats)
-            self.noise.on_update()
+            self._check_finite(stats, mu)
+            self._count_update(stats)
             return mu, stats["act_q"]
         if self.scope:
             return self.agent.act_with_q(self.obs)
         return self.agent.act(self.obs), math.nan
 
+    def _count_update(self, stats) -> None:
+        self.sums.add(stats)
+        self.noise.on_update()
+
+    def _train_burst(self) -> None:
+        """The TF2 article's schedule: as many updates as the episode had steps, at its end."""
+        c = self.config
+        if len(self.buffer) < max(c.learning_starts, c.batch_size):
+            return
+        for _ in range(self.ep_length):
+            stats = self.agent.train(self.buffer.sample(c.batch_size))
+            self._check_finite(stats)
+            self._count_update(stats)
+
     def _end_episode(self) -> None:
         c = self.config
+        if c.train_at_episode_end:
+            self._train_burst()
         row = dict(episode=self.episode, step=self.step, length=self.ep_length,
                    wall_time=self.elapsed, **self.sums.means())
         row["return"] = self.ep_return
@@ -254,10 +269,11 @@ class Trainer:
         if links:
             self.save_checkpoint(tuple(dict.fromkeys(links)))
 
-    def _check_finite(self, mu, stats) -> None:
-        if not (math.isfinite(stats["critic_loss"]) and math.isfinite(stats["actor_loss"])
-                and np.all(np.isfinite(mu))):
-            what = "action" if not np.all(np.isfinite(mu)) else "loss"
+    def _check_finite(self, stats, mu=None) -> None:
+        bad_action = mu is not None and not np.all(np.isfinite(mu))
+        if bad_action or not (math.isfinite(stats["critic_loss"])
+                              and math.isfinite(stats["actor_loss"])):
+            what = "action" if bad_action else "loss"
             where = self.last_checkpoint or "none was written"
             raise RunError(f"non-finite {what} at step {self.step}; the last good checkpoint "
                            f"({where}) is intact")

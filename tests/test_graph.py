@@ -268,3 +268,25 @@ def test_missing_gpu_falls_back_to_cpu_with_one_warning(rng, capsys):
     assert err == ["warning: TensorFlow sees no gpu:0; running on the CPU"]
     assert all(op.device.endswith("CPU:0") for op in agent.graph.get_operations() if op.device)
     agent.train(random_batch(rng))  # and it trains
+
+
+@pytest.mark.parametrize("order", ["targets,actor,critic", "actor,critic,targets",
+                                   "critic,targets,actor"])
+def test_other_update_orders_equal_their_steps_in_that_order(order, rng):
+    fused, stepwise = make_agent(update_order=order), make_agent(update_order=order)
+    weights = randomise(fused, rng)
+    stepwise.set_weights(weights)
+    ops = {"critic": stepwise.net.critic_train, "actor": stepwise.net.actor_train,
+           "targets": stepwise.net.soft_update}
+    for _ in range(3):
+        batch = random_batch(rng)
+        stats = fused.train(batch)
+        feed = stepwise._feed(batch)
+        for step in order.split(","):
+            if step == "critic":
+                expected_loss = stepwise.session.run(stepwise.net.td_loss, feed)
+            stepwise.session.run(ops[step], feed)
+        assert stats["critic_loss"] == pytest.approx(expected_loss, rel=1e-12)
+    a, b = fused.get_weights(), stepwise.get_weights()
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)

@@ -53,3 +53,22 @@ def test_bootstrap_on_terminal_quirk(rng):
     batch = random_batch(rng)
     batch["done"][:] = 0.0
     np.testing.assert_allclose(agent.session.run(agent.net.y, agent._feed(batch)), batch["r"])
+
+
+def test_train_at_episode_end_updates_in_a_burst(tmp_path, monkeypatch):
+    from ddpg_graph.agent import Agent
+    calls = []
+    real_train = Agent.train
+
+    def counting_train(self, batch):
+        calls.append(1)
+        return real_train(self, batch)
+
+    monkeypatch.setattr(Agent, "train", counting_train)
+    trainer = trained(tmp_path, train_at_episode_end=True, noise_sigma=1.0, noise_decay=0.5,
+                      noise_decay_on="update")
+    # 8 episodes of 5 steps; the buffer holds a batch (8) from the end of episode 2 on
+    assert len(calls) == 5 * 7
+    assert trainer.noise.sigma == pytest.approx(0.5 ** 35)
+    assert np.isnan(trainer.history.rows[0]["critic_loss"])
+    assert not np.isnan(trainer.history.rows[1]["critic_loss"])
