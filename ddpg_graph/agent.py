@@ -89,8 +89,9 @@ class Agent:
         return self.session.run(self.net.act_mu, {self.net.obs: obs})
 
     def train(self, batch: Dict[str, np.ndarray]) -> Dict[str, float]:
-        """One ordered update (critic, actor, targets) on ``batch``; returns the batch's
-        critic TD loss, mean Q and max Q, measured before the update, and the actor loss."""
+        """One ordered update (critic, actor, targets, or ``config.update_order``) on
+        ``batch``; returns the batch's critic TD loss, mean Q and max Q just before the critic
+        step, and the actor loss."""
         _, actor_loss, critic_loss, q_mean, q_max = self._train_fn(*_batch_values(batch))
         return {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
                 "q_max": q_max}
