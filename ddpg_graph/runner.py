@@ -115,13 +115,12 @@ class Trainer:
         self.sums = _StatSums()
         self.best_eval = -math.inf
         self.elapsed = 0.0  # wall-clock seconds of earlier sessions of this run
-        self.history_rows = 0
         self.last_checkpoint = None
 
         if resume_from:
-            self._restore(resume_from)
-            self.history = History.load(os.path.join(run_dir, HISTORY_FILE),
-                                        keep=self.history_rows, rewrite=True)
+            rows = self._restore(resume_from)
+            self.history = History.load(os.path.join(run_dir, HISTORY_FILE), keep=rows,
+                                        rewrite=True)
         else:
             _prepare_run_dir(run_dir, overwrite)
             c.save(os.path.join(run_dir, CONFIG_FILE))
@@ -252,7 +251,6 @@ class Trainer:
         if c.eval_every and c.eval_episodes and (self.episode + 1) % c.eval_every == 0:
             row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
         self.history.append(row)
-        self.history_rows = len(self.history)
         scalars = {"Reward": row["return"], "Qmax": row["qmax"], "Loss/critic": row["critic_loss"],
                    "Loss/actor": row["actor_loss"], "Q/mean": row["q_mean"],
                    "Eval/Reward": row.get("eval_return", math.nan)}
@@ -315,7 +313,7 @@ class Trainer:
             "step": self.step, "episode": self.episode, "obs": self.obs,
             "ep_return": self.ep_return, "ep_length": self.ep_length,
             "sums": self.sums.state_dict(), "best_eval": self.best_eval,
-            "elapsed": self.elapsed, "history_rows": self.history_rows,
+            "elapsed": self.elapsed, "history_rows": len(self.history),
             "noise": self.noise.state_dict(), "warmup_rng": self.warmup_rng.bit_generator.state,
             "replay": self.buffer.state_dict()})
 
@@ -328,7 +326,8 @@ class Trainer:
                 raise UserError(f"checkpoint {directory} was made with {key}={meta.get(key)!r}, "
                                 f"this run has {key}={value!r}")
 
-    def _restore(self, directory: str) -> None:
+    def _restore(self, directory: str) -> int:
+        """Loads every piece of state; returns how many history rows the checkpoint covers."""
         state = checkpoint.load_state(os.path.join(directory, STATE_FILE))
         self.agent.restore(directory)
         try:
@@ -347,7 +346,7 @@ class Trainer:
             self.step, self.episode = state["step"], state["episode"]
             self.obs, self.ep_return, self.ep_length = state["obs"], state["ep_return"], state["ep_length"]
             self.best_eval, self.elapsed = state["best_eval"], state["elapsed"]
-            self.history_rows = state["history_rows"]
+            rows = int(state["history_rows"])
             if self.scope and state.get("scope"):
                 raw = np.load(os.path.join(directory, SCOPE_FILE), allow_pickle=False)
                 self.scope.load_state_dict(dict(state["scope"], raw=raw))
@@ -364,6 +363,7 @@ class Trainer:
             self.obs, self.ep_return, self.ep_length = None, 0.0, 0
             self.sums = _StatSums()
         self.last_checkpoint = directory
+        return rows
 
     def close(self) -> None:
         if self.scope_sink:
