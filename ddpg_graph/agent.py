@@ -71,8 +71,9 @@ class Agent:
         self._act_fn = self.session.make_callable(n.act_mu, [n.obs])
         self._act_q_fn = self.session.make_callable([n.act_mu, n.act_q], [n.obs])
         self._train_fn = self.session.make_callable([n.train_op, *n.train_stats], batch_feeds)
+        acted = [n.act_mu, n.act_q] if n.act_q_in_chain else [n.act_mu]
         self._act_train_fn = self.session.make_callable(
-            [n.act_mu, n.act_q, n.act_train_op, *n.act_train_stats], [n.obs] + batch_feeds)
+            [*acted, n.act_train_op, *n.act_train_stats], [n.obs] + batch_feeds)
 
     # -- acting and learning ----------------------------------------------------------
     def act(self, obs) -> np.ndarray:
@@ -98,11 +99,15 @@ class Agent:
 
     def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
         """``act(obs)`` and ``train(batch)`` in ONE ``session.run``; the action comes from the
-        weights before the update. The stats also hold ``act_q``, Q(obs, action)."""
-        action, act_q, _, actor_loss, critic_loss, q_mean, q_max = self._act_train_fn(
-            np.reshape(obs, (1, -1)), *_batch_values(batch))
-        return action[0], {"act_q": act_q[0, 0], "actor_loss": actor_loss,
-                           "critic_loss": critic_loss, "q_mean": q_mean, "q_max": q_max}
+        weights before the update. With the config's oscilloscope on, the stats also hold
+        ``act_q``, Q(obs, action); otherwise it is not computed."""
+        out = self._act_train_fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
+        actor_loss, critic_loss, q_mean, q_max = out[-4:]
+        stats = {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
+                 "q_max": q_max}
+        if self.net.act_q_in_chain:
+            stats["act_q"] = out[1][0, 0]
+        return out[0][0], stats
 
     def _feed(self, batch):
         n = self.net

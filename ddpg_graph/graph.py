@@ -33,8 +33,9 @@ Ops:
 - ``train_op``: the three above in one ordered chain: critic step; then the actor step with
   ``dq_da`` from the critic as just updated; then soft updates from the new weights.
   (``config.update_order`` can chain them otherwise, to reproduce tutorials that did.)
-- ``act_train_op``: ``train_op`` whose critic step waits for ``act_mu`` and ``act_q``, so an
-  action (and its Q) fetched with it comes from the weights before the update.
+- ``act_train_op``: ``train_op`` whose first step waits for ``act_mu`` (and ``act_q`` when
+  the config's oscilloscope is on), so an action (and its Q) fetched with it comes from the
+  weights before the update. Without the scope, ``act_q`` is never computed on the hot path.
 
 The ordering uses control dependencies on resource variables: a forward pass built inside
 ``tf.control_dependencies([op])`` reads the variables after ``op`` has written them. That is
@@ -112,8 +113,9 @@ class DDPGGraph:
 
         # The ordered chains; ``train_stats``: actor loss, critic TD loss, mean and max Q.
         self.train_op, self.train_stats = self._ordered_update([], batch)
+        self.act_q_in_chain = c.scope != "off"
         self.act_train_op, self.act_train_stats = self._ordered_update(
-            [self.act_mu, self.act_q], batch)
+            [self.act_mu, self.act_q] if self.act_q_in_chain else [self.act_mu], batch)
 
     # -- builders ---------------------------------------------------------------------
     def _critic_terms(self, reuse: bool) -> dict:

@@ -222,7 +222,7 @@ class Trainer:
             mu, stats = self.agent.act_and_train(self.obs, self.buffer.sample(self.config.batch_size))
             self._check_finite(stats, mu)
             self._count_update(stats)
-            return mu, stats["act_q"]
+            return mu, stats.get("act_q", math.nan)
         if self.scope:
             return self.agent.act_with_q(self.obs)
         return self.agent.act(self.obs), math.nan

@@ -290,3 +290,17 @@ def test_other_update_orders_equal_their_steps_in_that_order(order, rng):
     a, b = fused.get_weights(), stepwise.get_weights()
     for name in a:
         np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_act_q_only_with_the_scope_and_from_pre_update_weights(rng):
+    with_scope, reference = make_agent(scope="file"), make_agent()
+    weights = randomise(with_scope, rng)
+    reference.set_weights(weights)
+    obs, batch = rng.standard_normal(OBS_DIM), random_batch(rng)
+    expected_action, expected_q = reference.act_with_q(obs)
+    action, stats = with_scope.act_and_train(obs, batch)
+    np.testing.assert_array_equal(action, expected_action)
+    assert stats["act_q"] == pytest.approx(expected_q, rel=1e-12)
+    _, stats = reference.act_and_train(obs, batch)
+    assert "act_q" not in stats
+    assert reference.net.act_q_in_chain is False
