@@ -15,7 +15,7 @@ from .errors import UserError
 EXIT_USAGE = 2
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse, but an error is one line (no usage dump) and exit status 2."""
 
     def error(self, message):
@@ -181,9 +181,9 @@ def compare(args) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     from .config import PRESETS
-    parser = _Parser(prog="python -m ddpg_graph",
+    parser = Parser(prog="python -m ddpg_graph",
                      description="DDPG as static TensorFlow graphs on Gymnasium.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = commands.add_parser("train", help="train an agent from a preset",
                             description="Train a DDPG agent; writes TensorBoard logs, history.csv "

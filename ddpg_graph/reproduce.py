@@ -21,7 +21,7 @@ def main(preset: str, description: str = None, argv=None) -> int:
 
 
 def _reproduce(preset: str, description: str, argv) -> int:
-    parser = cli._Parser(description=description,
+    parser = cli.Parser(description=description,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_run_options(parser)
     args = parser.parse_args(argv)

@@ -134,6 +134,11 @@ class Trainer:
                                         title=f"ddpg_graph: {c.preset} on {c.env_id}")
 
     @property
+    def start_learning(self) -> int:
+        """Replay size from which updates run: ``learning_starts``, and at least a batch."""
+        return max(self.config.learning_starts, self.config.batch_size)
+
+    @property
     def checkpoint_dir(self) -> str:
         return os.path.join(self.run_dir, "checkpoints")
 
@@ -142,7 +147,6 @@ class Trainer:
         """Trains until ``total_steps`` or ``total_episodes``. Ctrl-C finishes the current
         step, saves a checkpoint and raises ``Interrupted``."""
         c = self.config
-        start_learning = max(c.learning_starts, c.batch_size)
         bar = _progress_bar(c.total_steps, self.step, self.progress)
         started = time.time() - self.elapsed
         interrupted = _InterruptFlag()
@@ -157,7 +161,7 @@ class Trainer:
                     if self.step < c.warmup_steps:
                         mu, noise, q = self.warmup_rng.uniform(self.low, self.high), 0.0, math.nan
                     else:
-                        mu, q = self._act(start_learning)
+                        mu, q = self._act()
                         noise = self.noise_scale * self.noise.sample()
                     action = np.clip(mu + noise, self.low, self.high)
                     if self.scope:
@@ -215,10 +219,10 @@ class Trainer:
                 obs, _ = self.env.reset()
                 episode_return = 0.0
 
-    def _act(self, start_learning: int):
+    def _act(self):
         """The policy's action for ``self.obs`` and its Q (NaN when not needed), training
         on a replay batch in the same session.run once there is enough to learn from."""
-        if len(self.buffer) >= start_learning and not self.config.train_at_episode_end:
+        if len(self.buffer) >= self.start_learning and not self.config.train_at_episode_end:
             mu, stats = self.agent.act_and_train(self.obs, self.buffer.sample(self.config.batch_size))
             self._check_finite(stats, mu)
             self._count_update(stats)
@@ -234,7 +238,7 @@ class Trainer:
     def _train_burst(self) -> None:
         """The TF2 article's schedule: as many updates as the episode had steps, at its end."""
         c = self.config
-        if len(self.buffer) < max(c.learning_starts, c.batch_size):
+        if len(self.buffer) < self.start_learning:
             return
         for _ in range(self.ep_length):
             stats = self.agent.train(self.buffer.sample(c.batch_size))
