@@ -18,6 +18,10 @@ setup(
         "pygame>=2.5",
         "pillow>=10",
     ],
-    extras_require={"test": ["pytest>=8"]},
+    extras_require={
+        "test": ["pytest>=8"],
+        # tools/bench.py: Stable-Baselines3 DDPG side by side (torch: the CPU build)
+        "bench": ["torch==2.13.0", "stable-baselines3==2.9.2"],
+    },
     entry_points={"console_scripts": ["ddpg-graph=ddpg_graph.cli:main"]},
 )

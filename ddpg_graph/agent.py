@@ -32,6 +32,11 @@ def resolve_device(device: str) -> str:
     return f"/{kind}:{index}"
 
 
+def _stacked(batch) -> bool:
+    """Whether ``batch`` holds K stacked batches ([K,B,S] states) rather than one."""
+    return batch["s"].ndim == 3
+
+
 def _batch_values(batch):
     return batch["s"], batch["a"], batch["r"], batch["done"], batch["s2"]
 
@@ -74,6 +79,12 @@ class Agent:
         acted = [n.act_mu, n.act_q] if n.act_q_in_chain else [n.act_mu]
         self._act_train_fn = self.session.make_callable(
             [*acted, n.act_train_op, *n.act_train_stats], [n.obs] + batch_feeds)
+        if config.gradient_steps > 1:  # K updates per run, on K stacked batches
+            stacked_feeds = list(n.batches)
+            self._multi_train_fn = self.session.make_callable(
+                [n.multi_train_op, *n.multi_train_stats], stacked_feeds)
+            self._act_multi_train_fn = self.session.make_callable(
+                [*acted, n.act_multi_train_op, *n.act_multi_train_stats], [n.obs] + stacked_feeds)
 
     # -- acting and learning ----------------------------------------------------------
     def act(self, obs) -> np.ndarray:
@@ -92,16 +103,23 @@ class Agent:
     def train(self, batch: Dict[str, np.ndarray]) -> Dict[str, float]:
         """One ordered update (critic, actor, targets, or ``config.update_order``) on
         ``batch``; returns the batch's critic TD loss, mean Q and max Q just before the critic
-        step, and the actor loss."""
-        _, actor_loss, critic_loss, q_mean, q_max = self._train_fn(*_batch_values(batch))
+        step, and the actor loss.
+
+        With ``config.gradient_steps`` K > 1, ``batch`` may also hold K stacked batches
+        (``s`` [K,B,S], as ``ReplayBuffer.sample(B, steps=K)`` gives): K updates in one
+        ``session.run``, the stats averaged over them (max Q: the maximum)."""
+        fn = self._multi_train_fn if _stacked(batch) else self._train_fn
+        _, actor_loss, critic_loss, q_mean, q_max = fn(*_batch_values(batch))
         return {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
                 "q_max": q_max}
 
     def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
         """``act(obs)`` and ``train(batch)`` in ONE ``session.run``; the action comes from the
-        weights before the update. With the config's oscilloscope on, the stats also hold
-        ``act_q``, Q(obs, action); otherwise it is not computed."""
-        out = self._act_train_fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
+        weights before the update (before all K of them, for stacked batches). With the
+        config's oscilloscope on, the stats also hold ``act_q``, Q(obs, action); otherwise it
+        is not computed."""
+        fn = self._act_multi_train_fn if _stacked(batch) else self._act_train_fn
+        out = fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
         actor_loss, critic_loss, q_mean, q_max = out[-4:]
         stats = {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
                  "q_max": q_max}

@@ -53,6 +53,8 @@ class Config:
     warmup_steps: int = 0  # uniform random actions for the first N steps
     prefill_steps: int = 0  # random transitions stored before episode 0 (not in the history)
     learning_starts: int = 64  # first update once the buffer holds this many (and a batch)
+    train_every: int = 1  # env steps between training rounds (SB3's train_freq)
+    gradient_steps: int = 1  # updates per round, K > 1 in one session.run (a tf.while_loop)
 
     # exploration noise
     noise: str = "ou"
@@ -176,6 +178,8 @@ def _validate(c: Config) -> None:
          f"batch_size ({c.batch_size}) must not exceed buffer_size ({c.buffer_size})")
     need(c.critic_l2 >= 0, f"critic_l2 must be non-negative, got {c.critic_l2}")
     need(c.warmup_steps >= 0, f"warmup_steps must be non-negative, got {c.warmup_steps}")
+    need(c.train_every > 0, f"train_every must be positive, got {c.train_every}")
+    need(c.gradient_steps > 0, f"gradient_steps must be positive, got {c.gradient_steps}")
     need(c.learning_starts >= 0, f"learning_starts must be non-negative, got {c.learning_starts}")
     need(c.noise in NOISES, f"noise must be one of {NOISES}, got {c.noise!r}")
     need(c.noise_sigma >= 0, f"noise_sigma must be non-negative, got {c.noise_sigma}")

@@ -36,12 +36,19 @@ Ops:
 - ``act_train_op``: ``train_op`` whose first step waits for ``act_mu`` (and ``act_q`` when
   the config's oscilloscope is on), so an action (and its Q) fetched with it comes from the
   weights before the update. Without the scope, ``act_q`` is never computed on the hot path.
+- ``multi_train_op`` / ``act_multi_train_op`` (only when ``config.gradient_steps`` K > 1):
+  a ``tf.while_loop`` of K ordered updates, update k on batch k of the stacked placeholders
+  ``s_k`` [K,B,S], ``a_k`` [K,B,A], ``r_k`` / ``done_k`` [K,B,1], ``s2_k`` [K,B,S]; one
+  ``session.run`` does what K runs of ``train_op`` would. Their stats are the means over the K
+  updates (the max for max Q).
 
 The ordering uses control dependencies on resource variables: a forward pass built inside
 ``tf.control_dependencies([op])`` reads the variables after ``op`` has written them. That is
 why the chained steps rebuild their forward passes instead of reusing the symbols above.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -54,6 +61,15 @@ OPTIMIZERS = {
     "adam": lambda lr: tf1.train.AdamOptimizer(lr),
     "rmsprop": lambda lr: tf1.train.RMSPropOptimizer(lr),
 }
+
+
+class Batch(NamedTuple):
+    """A replay batch as graph tensors: s [B,S], a [B,A], r [B,1], done [B,1], s2 [B,S]."""
+    s: tf.Tensor
+    a: tf.Tensor
+    r: tf.Tensor
+    done: tf.Tensor
+    s2: tf.Tensor
 
 
 class DDPGGraph:
@@ -77,7 +93,7 @@ class DDPGGraph:
             self.done = tf1.placeholder(dtype, [None, 1], "done")
             self.s2 = tf1.placeholder(dtype, [None, obs_dim], "s2")
             self.obs = tf1.placeholder(dtype, [None, obs_dim], "obs")
-        batch = tf.cast(tf.shape(self.s)[0], dtype)
+        self.batch = Batch(self.s, self.a, self.r, self.done, self.s2)
 
         # Scopes first; the first build in each creates the variables, later ones reuse them.
         with tf1.variable_scope("main/pi") as self._pi_scope:
@@ -92,7 +108,7 @@ class DDPGGraph:
         self._actor_opt = OPTIMIZERS[c.optimizer](c.actor_lr)
 
         # Critic: regression onto the bootstrapped target.
-        terms = self._critic_terms(reuse=False)
+        terms = self._critic_terms(self.batch, reuse=False)
         self.q, self.y, self.td_loss, self.critic_loss = (terms[k] for k in
                                                           ("q", "y", "td_loss", "critic_loss"))
         self.q_mean, self.q_max = terms["q_mean"], terms["q_max"]
@@ -104,33 +120,42 @@ class DDPGGraph:
         self.critic_grads = tf.gradients(self.critic_loss, self.critic_vars)
 
         # The standalone steps: the symbols of the table above.
-        self.critic_train, _ = self._critic_step(after=[], rebuild=False)
+        self.critic_train, _ = self._critic_step([], self.batch, rebuild=False)
         (self.actor_train, self.mu, self.q_mu, self.dq_da, self.actor_grads,
-         self.actor_loss) = self._actor_step(after=[], batch=batch)
+         self.actor_loss) = self._actor_step([], self.batch)
         self.soft_update = self._soft_update(after=[])
         with tf1.name_scope("hard_update"):
             self.hard_update = tf.group(*[t.assign(m) for m, t in self._target_pairs()])
 
         # The ordered chains; ``train_stats``: actor loss, critic TD loss, mean and max Q.
-        self.train_op, self.train_stats = self._ordered_update([], batch)
+        self.train_op, self.train_stats = self._ordered_update([], self.batch)
         self.act_q_in_chain = c.scope != "off"
-        self.act_train_op, self.act_train_stats = self._ordered_update(
-            [self.act_mu, self.act_q] if self.act_q_in_chain else [self.act_mu], batch)
+        acted = [self.act_mu, self.act_q] if self.act_q_in_chain else [self.act_mu]
+        self.act_train_op, self.act_train_stats = self._ordered_update(acted, self.batch)
+        if c.gradient_steps > 1:
+            with tf1.name_scope("stacked_inputs"):
+                self.batches = Batch(*[tf1.placeholder(dtype, [c.gradient_steps] + t.shape.as_list(),
+                                                       t.op.name.split("/")[-1] + "_k")
+                                       for t in self.batch])
+            self.multi_train_op, self.multi_train_stats = self._update_loop([], self.batches)
+            self.act_multi_train_op, self.act_multi_train_stats = self._update_loop(
+                acted, self.batches)
 
     # -- builders ---------------------------------------------------------------------
-    def _critic_terms(self, reuse: bool) -> dict:
-        """``q = Q(s, a)``, the target ``y`` and the losses, built in the current context."""
+    def _critic_terms(self, batch: Batch, reuse: bool) -> dict:
+        """``q = Q(s, a)``, the target ``y`` and the losses on ``batch``, built in the current
+        context."""
         c = self.config
         with tf1.name_scope("critic_loss"):
             with tf1.variable_scope(self._q_scope, reuse=reuse):
-                q = networks.critic(self.s, self.a, **self._critic_args)
+                q = networks.critic(batch.s, batch.a, **self._critic_args)
             with tf1.variable_scope(self._target_pi_scope, reuse=reuse):
-                mu_targ = networks.actor(self.s2, **self._actor_args)
+                mu_targ = networks.actor(batch.s2, **self._actor_args)
             with tf1.variable_scope(self._target_q_scope, reuse=reuse):
-                q_targ = networks.critic(self.s2, mu_targ, **self._critic_args)
+                q_targ = networks.critic(batch.s2, mu_targ, **self._critic_args)
             # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
-            keep = self.done if c.bootstrap_on_terminal else 1.0 - self.done
-            y = tf.stop_gradient(self.r + c.gamma * keep * q_targ, name="y")
+            keep = batch.done if c.bootstrap_on_terminal else 1.0 - batch.done
+            y = tf.stop_gradient(batch.r + c.gamma * keep * q_targ, name="y")
             td_loss = tf.reduce_mean(tf.square(q - y))
             critic_loss = td_loss
             if c.critic_l2 > 0:
@@ -140,31 +165,33 @@ class DDPGGraph:
             return {"q": q, "y": y, "td_loss": td_loss, "critic_loss": critic_loss,
                     "q_mean": tf.reduce_mean(q), "q_max": tf.reduce_max(q)}
 
-    def _critic_step(self, after, rebuild: bool):
-        """A critic update after ``after``, and its (TD loss, mean Q, max Q) before it.
-        ``rebuild``: read the variables anew after ``after`` (needed when ``after`` wrote
-        any the critic's loss reads, e.g. a soft update that runs first)."""
+    def _critic_step(self, after, batch: Batch, rebuild: bool):
+        """A critic update on ``batch`` after ``after``, and its (TD loss, mean Q, max Q)
+        before it. ``rebuild``: read the variables anew after ``after`` (needed when ``after``
+        wrote any the critic's loss reads, e.g. a soft update that runs first); without it
+        ``batch`` must be the placeholders, whose loss is already built."""
         if not rebuild:
             with tf.control_dependencies(after):
                 train = self._critic_opt.apply_gradients(
                     list(zip(self.critic_grads, self.critic_vars)), name="critic_train")
             return train, (self.td_loss, self.q_mean, self.q_max)
         with tf.control_dependencies(after), tf1.name_scope("critic_step"):
-            terms = self._critic_terms(reuse=True)
+            terms = self._critic_terms(batch, reuse=True)
             grads = tf.gradients(terms["critic_loss"], self.critic_vars)
             train = self._critic_opt.apply_gradients(list(zip(grads, self.critic_vars)))
             return train, (terms["td_loss"], terms["q_mean"], terms["q_max"])
 
-    def _actor_step(self, after, batch):
+    def _actor_step(self, after, batch: Batch):
         """Builds, after the ops in ``after``: ``mu(s)``, ``Q(s, mu(s))``, ``dq_da`` and the
         actor update along ``-dq_da / B`` pushed back through ``mu``."""
         with tf.control_dependencies(after), tf1.name_scope("actor_step"):
             with tf1.variable_scope(self._pi_scope, reuse=True):
-                mu = networks.actor(self.s, **self._actor_args)
+                mu = networks.actor(batch.s, **self._actor_args)
             with tf1.variable_scope(self._q_scope, reuse=True):
-                q_mu = networks.critic(self.s, mu, **self._critic_args)
+                q_mu = networks.critic(batch.s, mu, **self._critic_args)
             dq_da = tf.gradients(q_mu, mu)[0]
-            grads = tf.gradients(mu, self.actor_vars, grad_ys=-dq_da / batch)
+            size = tf.cast(tf.shape(batch.s)[0], batch.s.dtype)
+            grads = tf.gradients(mu, self.actor_vars, grad_ys=-dq_da / size)
             train = self._actor_opt.apply_gradients(list(zip(grads, self.actor_vars)))
             return train, mu, q_mu, dq_da, grads, -tf.reduce_mean(q_mu)
 
@@ -173,19 +200,44 @@ class DDPGGraph:
         with tf.control_dependencies(after), tf1.name_scope("soft_update"):
             return tf.group(*[t.assign(tau * m + (1.0 - tau) * t) for m, t in self._target_pairs()])
 
-    def _ordered_update(self, after, batch):
-        """The three steps chained in ``config.update_order`` (default critic, actor,
-        targets), the first after ``after``; returns the last op and the stats."""
+    def _ordered_update(self, after, batch: Batch, rebuild: bool = False):
+        """The three steps on ``batch`` chained in ``config.update_order`` (default critic,
+        actor, targets), the first after ``after``; returns the last op and the stats.
+        ``rebuild``: build every forward pass anew (``batch`` is not the placeholders)."""
         deps, actor_loss, critic_stats = list(after), None, None
         for position, step in enumerate(self.config.update_order.split(",")):
             if step == "critic":
-                op, critic_stats = self._critic_step(deps, rebuild=position > 0)
+                op, critic_stats = self._critic_step(deps, batch, rebuild=rebuild or position > 0)
             elif step == "actor":
                 op, *_, actor_loss = self._actor_step(deps, batch)
             else:
                 op = self._soft_update(deps)
             deps = [op]
         return op, (actor_loss,) + critic_stats
+
+    def _update_loop(self, after, batches: Batch):
+        """``tf.while_loop`` over the K stacked batches: update k = ``_ordered_update`` on
+        batch k, each iteration starting once the previous one's last write is done. Returns
+        an op that ends with the loop and the stats averaged over the K updates."""
+        steps = self.config.gradient_steps
+        dtype = batches.s.dtype
+        with tf.control_dependencies(after):
+            start = tf.identity(tf.constant(0), name="first_update")  # waits for ``after``
+
+        def body(k, sums, q_max):
+            op, stats = self._ordered_update([], Batch(*[t[k] for t in batches]), rebuild=True)
+            actor_loss, td_loss, q_mean, batch_q_max = stats
+            with tf.control_dependencies([op]):  # the next iteration reads after these writes
+                return (k + 1, [tf.identity(x + y) for x, y in zip(sums, (actor_loss, td_loss, q_mean))],
+                        tf.identity(tf.maximum(q_max, batch_q_max)))
+
+        zero = tf.zeros([], dtype)
+        with tf1.name_scope("update_loop"):
+            _, sums, q_max = tf1.while_loop(lambda k, *_: k < steps, body,
+                                            (start, [zero, zero, zero], tf.constant(dtype.min, dtype)),
+                                            parallel_iterations=1, back_prop=False)
+            means = [x / steps for x in sums]
+            return tf.group(*sums, q_max), (means[0], means[1], means[2], q_max)
 
     def _target_pairs(self):
         """(online variable, target variable) pairs, matched by name."""

@@ -15,8 +15,9 @@ class ReplayBuffer:
     """Holds the last ``capacity`` transitions ``(s, a, r, done, s2)``.
 
     ``sample`` returns a dict of arrays ``s [B,S]``, ``a [B,A]``, ``r [B,1]``, ``done [B,1]``,
-    ``s2 [B,S]``. The arrays are reused by the next ``sample`` call of the same batch size
-    (no per-step allocation): copy them if you keep them.
+    ``s2 [B,S]`` (with ``steps`` K > 1: K independent batches stacked, ``s [K,B,S]`` ...).
+    The arrays, the index and the uniform draws behind it are preallocated and reused by the
+    next ``sample`` call of the same shape (no per-step allocation): copy them if you keep them.
     """
 
     def __init__(self, capacity: int, obs_dim: int, action_dim: int,
@@ -27,7 +28,10 @@ class ReplayBuffer:
         self.storage = {k: np.zeros((self.capacity, shapes[k]), dtype) for k in FIELDS}
         self.position = 0  # where the next transition goes
         self.size = 0
-        self._batch: Dict[str, np.ndarray] = {}
+        self._shape = None  # (steps, batch_size) the buffers below are for
+        self._draws = self._index = None
+        self._rows: Dict[str, np.ndarray] = {}  # [K*B, ...] gather targets
+        self._batch: Dict[str, np.ndarray] = {}  # views of them shaped [B, ...] or [K, B, ...]
 
     def __len__(self) -> int:
         return self.size
@@ -43,17 +47,32 @@ class ReplayBuffer:
         self.position = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
-    def sample(self, batch_size: int) -> Dict[str, np.ndarray]:
-        """A uniform sample, with replacement, of ``batch_size`` stored transitions."""
+    def sample(self, batch_size: int, steps: int = 1) -> Dict[str, np.ndarray]:
+        """A uniform sample, with replacement, of ``batch_size`` stored transitions, or of
+        ``steps`` such batches stacked when ``steps`` > 1."""
         if self.size == 0:
             raise ValueError("cannot sample from an empty replay buffer")
-        index = self.rng.integers(0, self.size, size=batch_size)
-        if not self._batch or len(self._batch["r"]) != batch_size:
-            self._batch = {k: np.empty((batch_size,) + v.shape[1:], v.dtype)
-                           for k, v in self.storage.items()}
+        if self._shape != (steps, batch_size):
+            self._allocate(steps, batch_size)
+        # index = floor(u * size), u ~ U[0, 1): drawn into the preallocated arrays
+        draws, index = self._draws, self._index
+        self.rng.random(out=draws)
+        np.multiply(draws, self.size, out=draws)
+        np.copyto(index, draws, casting="unsafe")  # truncation = floor for non-negatives
+        np.minimum(index, self.size - 1, out=index)  # u * size may round up to size
         for key, column in self.storage.items():
-            np.take(column, index, axis=0, out=self._batch[key])
+            # mode="clip": with the default "raise", numpy gathers into a temporary buffer first
+            np.take(column, index, axis=0, out=self._rows[key], mode="clip")
         return self._batch
+
+    def _allocate(self, steps: int, batch_size: int) -> None:
+        rows = steps * batch_size
+        self._shape = (steps, batch_size)
+        self._draws = np.empty(rows, np.float64)
+        self._index = np.empty(rows, np.int64)
+        self._rows = {k: np.empty((rows,) + v.shape[1:], v.dtype) for k, v in self.storage.items()}
+        lead = (batch_size,) if steps == 1 else (steps, batch_size)
+        self._batch = {k: v.reshape(lead + v.shape[1:]) for k, v in self._rows.items()}
 
     # -- checkpoints: numpy binary files of the filled part, plus the ring's position ------
     def save(self, directory: str) -> None:

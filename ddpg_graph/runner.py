@@ -220,20 +220,25 @@ class Trainer:
                 episode_return = 0.0
 
     def _act(self):
-        """The policy's action for ``self.obs`` and its Q (NaN when not needed), training
-        on a replay batch in the same session.run once there is enough to learn from."""
-        if len(self.buffer) >= self.start_learning and not self.config.train_at_episode_end:
-            mu, stats = self.agent.act_and_train(self.obs, self.buffer.sample(self.config.batch_size))
+        """The policy's action for ``self.obs`` and its Q (NaN when not needed). Once there is
+        enough to learn from, every ``train_every`` steps, the same session.run also trains:
+        ``gradient_steps`` updates, each on its own replay batch."""
+        c = self.config
+        if (len(self.buffer) >= self.start_learning and not c.train_at_episode_end
+                and self.step % c.train_every == 0):
+            batch = self.buffer.sample(c.batch_size, steps=c.gradient_steps)
+            mu, stats = self.agent.act_and_train(self.obs, batch)
             self._check_finite(stats, mu)
-            self._count_update(stats)
+            self._count_update(stats, c.gradient_steps)
             return mu, stats.get("act_q", math.nan)
         if self.scope:
             return self.agent.act_with_q(self.obs)
         return self.agent.act(self.obs), math.nan
 
-    def _count_update(self, stats) -> None:
+    def _count_update(self, stats, updates: int = 1) -> None:
         self.sums.add(stats)
-        self.noise.on_update()
+        for _ in range(updates):
+            self.noise.on_update()
 
     def _train_burst(self) -> None:
         """The TF2 article's schedule: as many updates as the episode had steps, at its end."""

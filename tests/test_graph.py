@@ -304,3 +304,42 @@ def test_act_q_only_with_the_scope_and_from_pre_update_weights(rng):
     _, stats = reference.act_and_train(obs, batch)
     assert "act_q" not in stats
     assert reference.net.act_q_in_chain is False
+
+
+# -- K updates in one session.run (tf.while_loop) -------------------------------------------
+def stack(batches):
+    return {key: np.stack([b[key] for b in batches]) for key in batches[0]}
+
+
+@pytest.mark.parametrize("order", ["critic,actor,targets", "targets,actor,critic"])
+def test_update_loop_equals_repeated_single_updates(order, rng):
+    looped, single = make_agent(gradient_steps=3, update_order=order), make_agent(update_order=order)
+    weights = randomise(looped, rng)
+    single.set_weights(weights)
+    for _ in range(2):
+        batches = [random_batch(rng) for _ in range(3)]
+        stats = looped.train(stack(batches))
+        expected = [single.train(batch) for batch in batches]
+        for key in ("actor_loss", "critic_loss", "q_mean"):
+            assert stats[key] == pytest.approx(np.mean([e[key] for e in expected]), rel=1e-12)
+        assert stats["q_max"] == pytest.approx(max(e["q_max"] for e in expected), rel=1e-12)
+    a, b = looped.get_weights(), single.get_weights()
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
+    assert not np.allclose(a["main/q/out/w"], weights["main/q/out/w"])
+
+
+def test_update_loop_acts_before_all_its_updates(rng):
+    looped, single = make_agent(gradient_steps=4, scope="file"), make_agent(scope="file")
+    weights = randomise(looped, rng)
+    single.set_weights(weights)
+    obs, batches = rng.standard_normal(OBS_DIM), [random_batch(rng) for _ in range(4)]
+    action, stats = looped.act_and_train(obs, stack(batches))
+    expected_action, expected_q = single.act_with_q(obs)
+    for batch in batches:
+        single.train(batch)
+    np.testing.assert_array_equal(action, expected_action)
+    assert stats["act_q"] == pytest.approx(expected_q, rel=1e-12)
+    a, b = looped.get_weights(), single.get_weights()
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)

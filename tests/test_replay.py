@@ -50,3 +50,30 @@ def test_sample_reuses_its_output_arrays():
 def test_empty_buffer_refuses_to_sample():
     with pytest.raises(ValueError):
         ReplayBuffer(4, 1, 1, np.random.default_rng(0)).sample(2)
+
+
+def test_stacked_samples_are_independent_consistent_batches():
+    buffer = filled(capacity=50, n=30)
+    batches = buffer.sample(16, steps=3)
+    assert {k: v.shape for k, v in batches.items()} == {
+        "s": (3, 16, 2), "a": (3, 16, 1), "r": (3, 16, 1), "done": (3, 16, 1), "s2": (3, 16, 2)}
+    i = batches["r"][..., 0]
+    np.testing.assert_array_equal(batches["s2"][..., 0], i + 1)
+    assert not np.array_equal(i[0], i[1])
+    assert buffer.sample(16)["s"].shape == (16, 2)  # back to single batches
+
+
+def test_sampling_allocates_nothing_per_call():
+    import tracemalloc
+    buffer = filled(capacity=5000, n=5000)
+    buffer.sample(4096)  # the first call of a shape allocates the reused arrays
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        for _ in range(20):
+            buffer.sample(4096)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - before < 4096  # a fresh index alone would be 32 KiB

@@ -71,3 +71,25 @@ def test_refuses_to_reuse_a_run_directory(tmp_path):
     trainer.close()
     with pytest.raises(UserError, match="is not empty; pass --resume"):
         Trainer(tiny("ToyTerminating-v0"), str(tmp_path / "run"), progress=False)
+
+
+def test_train_every_and_gradient_steps_schedule(tmp_path, monkeypatch):
+    from ddpg_graph.agent import Agent
+    shapes = []
+    real = Agent.act_and_train
+
+    def recording(self, obs, batch):
+        shapes.append(batch["s"].shape)
+        return real(self, obs, batch)
+
+    monkeypatch.setattr(Agent, "act_and_train", recording)
+    config = small_config(env_id="ToyTerminating-v0", total_steps=40, batch_size=8,
+                          learning_starts=8, buffer_size=200, eval_every=0, checkpoint_every=0,
+                          train_every=2, gradient_steps=3, noise="gaussian", noise_sigma=1.0,
+                          noise_decay=0.5, noise_decay_on="update", dtype="float32")
+    trainer = Trainer(config, str(tmp_path / "run"), progress=False)
+    trainer.run()
+    trainer.close()
+    # rounds at steps 8, 10, ..., 38 (the buffer holds a batch from step 8 on), 3 updates each
+    assert shapes == [(3, 8, 2)] * 16
+    assert trainer.noise.sigma == pytest.approx(0.5 ** 48)
