@@ -67,6 +67,10 @@ class Agent:
             inter_op_parallelism_threads=config.inter_op_threads,
             allow_soft_placement=True)
         session_config.gpu_options.allow_growth = True
+        if config.matmul_precision == "bfloat16":  # oneDNN's AMX/AVX512-BF16 matmuls on CPU
+            from tensorflow.core.protobuf import rewriter_config_pb2
+            session_config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
+                rewriter_config_pb2.RewriterConfig.ON)
         self.session = tf1.Session(graph=self.graph, config=session_config)
         self.session.run(init)
         self.session.run(self.net.hard_update)
@@ -76,9 +80,10 @@ class Agent:
         self._act_fn = self.session.make_callable(n.act_mu, [n.obs])
         self._act_q_fn = self.session.make_callable([n.act_mu, n.act_q], [n.obs])
         self._train_fn = self.session.make_callable([n.train_op, *n.train_stats], batch_feeds)
-        acted = [n.act_mu, n.act_q] if n.act_q_in_chain else [n.act_mu]
+        chain_acted = [n.chain_act_mu, n.chain_act_q] if n.act_q_in_chain else [n.chain_act_mu]
         self._act_train_fn = self.session.make_callable(
-            [*acted, n.act_train_op, *n.act_train_stats], [n.obs] + batch_feeds)
+            [*chain_acted, n.act_train_op, *n.act_train_stats], [n.obs] + batch_feeds)
+        acted = [n.act_mu, n.act_q] if n.act_q_in_chain else [n.act_mu]
         if config.gradient_steps > 1:  # K updates per run, on K stacked batches
             stacked_feeds = list(n.batches)
             self._multi_train_fn = self.session.make_callable(
@@ -116,8 +121,9 @@ class Agent:
     def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
         """``act(obs)`` and ``train(batch)`` in ONE ``session.run``; the action comes from the
         weights before the update (before all K of them, for stacked batches). With the
-        config's oscilloscope on, the stats also hold ``act_q``, Q(obs, action); otherwise it
-        is not computed."""
+        config's oscilloscope on, the stats also hold ``act_q``, Q(obs, action) by the critic
+        as the actor step sees it (for stacked batches: before the updates); otherwise it is
+        not computed."""
         fn = self._act_multi_train_fn if _stacked(batch) else self._act_train_fn
         out = fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
         actor_loss, critic_loss, q_mean, q_max = out[-4:]

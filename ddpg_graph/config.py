@@ -91,6 +91,7 @@ class Config:
     intra_op_threads: int = 1
     inter_op_threads: int = 1
     device: str = "auto"  # "auto", "cpu", "gpu:0", ...
+    matmul_precision: str = "float32"  # "bfloat16": oneDNN's auto mixed precision (CPU)
 
     def __post_init__(self):
         object.__setattr__(self, "actor_hidden", tuple(int(w) for w in self.actor_hidden))
@@ -194,6 +195,8 @@ def _validate(c: Config) -> None:
     need(c.scope_every > 0 and c.scope_png_every >= 0, "scope_every must be positive, "
          "scope_png_every non-negative")
     need(c.intra_op_threads >= 0 and c.inter_op_threads >= 0, "thread counts must be non-negative")
+    need(c.matmul_precision in ("float32", "bfloat16"),
+         f"matmul_precision must be float32 or bfloat16, got {c.matmul_precision!r}")
     need(c.device == "auto" or c.device.split(":")[0].lower() in ("cpu", "gpu"),
          f"device must be 'auto', 'cpu', 'cpu:N' or 'gpu:N', got {c.device!r}")
 

@@ -13,6 +13,8 @@ symbol             shape    meaning
 ``obs``            [N,S]    states to act on (N = 1 when stepping an env)
 ``act_mu``         [N,A]    ``mu(obs)``: the deterministic action, inside the env's bounds
 ``act_q``          [N,1]    ``Q(obs, mu(obs))``: the critic's value of that action (the scope)
+``chain_act_mu``   [1,A]    the action fetched with ``act_train_op``: ``mu(obs)`` before the update
+``chain_act_q``    [1,1]    with the scope on, its Q as the actor step sees the critic (else None)
 ``q``              [B,1]    ``Q(s, a)``: the critic on the stored actions
 ``y``              [B,1]    ``r + gamma (1 - done) Q'(s2, mu'(s2))``, under stop_gradient
 ``critic_loss``    []       mean squared TD error ``mean((q - y)^2)`` + L2 on critic weights
@@ -33,9 +35,12 @@ Ops:
 - ``train_op``: the three above in one ordered chain: critic step; then the actor step with
   ``dq_da`` from the critic as just updated; then soft updates from the new weights.
   (``config.update_order`` can chain them otherwise, to reproduce tutorials that did.)
-- ``act_train_op``: ``train_op`` whose first step waits for ``act_mu`` (and ``act_q`` when
-  the config's oscilloscope is on), so an action (and its Q) fetched with it comes from the
-  weights before the update. Without the scope, ``act_q`` is never computed on the hot path.
+- ``act_train_op``: ``train_op`` plus the action for the next env step, ``chain_act_mu``,
+  from the actor's weights before the update. Without the scope, that is ``act_mu``, and
+  the first step waits for it. With the scope on, the actor step's forward pass runs on the
+  batch with ``obs`` appended as one more row (whose gradient is masked out), which gives
+  the action and ``chain_act_q`` = Q(obs, mu(obs)) for the scope at no extra pass; in the
+  default order that Q is the critic's just after this step's critic update.
 - ``multi_train_op`` / ``act_multi_train_op`` (only when ``config.gradient_steps`` K > 1):
   a ``tf.while_loop`` of K ordered updates, update k on batch k of the stacked placeholders
   ``s_k`` [K,B,S], ``a_k`` [K,B,A], ``r_k`` / ``done_k`` [K,B,1], ``s2_k`` [K,B,S]; one
@@ -122,16 +127,22 @@ class DDPGGraph:
         # The standalone steps: the symbols of the table above.
         self.critic_train, _ = self._critic_step([], self.batch, rebuild=False)
         (self.actor_train, self.mu, self.q_mu, self.dq_da, self.actor_grads,
-         self.actor_loss) = self._actor_step([], self.batch)
+         self.actor_loss, _) = self._actor_step([], self.batch)
         self.soft_update = self._soft_update(after=[])
         with tf1.name_scope("hard_update"):
             self.hard_update = tf.group(*[t.assign(m) for m, t in self._target_pairs()])
 
         # The ordered chains; ``train_stats``: actor loss, critic TD loss, mean and max Q.
-        self.train_op, self.train_stats = self._ordered_update([], self.batch)
+        self.train_op, self.train_stats, _ = self._ordered_update([], self.batch)
         self.act_q_in_chain = c.scope != "off"
+        if self.act_q_in_chain:
+            self.act_train_op, self.act_train_stats, (self.chain_act_mu, self.chain_act_q) = (
+                self._ordered_update([], self.batch, act_obs=self.obs))
+        else:
+            self.act_train_op, self.act_train_stats, _ = self._ordered_update([self.act_mu],
+                                                                              self.batch)
+            self.chain_act_mu, self.chain_act_q = self.act_mu, None
         acted = [self.act_mu, self.act_q] if self.act_q_in_chain else [self.act_mu]
-        self.act_train_op, self.act_train_stats = self._ordered_update(acted, self.batch)
         if c.gradient_steps > 1:
             with tf1.name_scope("stacked_inputs"):
                 self.batches = Batch(*[tf1.placeholder(dtype, [c.gradient_steps] + t.shape.as_list(),
@@ -181,39 +192,49 @@ class DDPGGraph:
             train = self._critic_opt.apply_gradients(list(zip(grads, self.critic_vars)))
             return train, (terms["td_loss"], terms["q_mean"], terms["q_max"])
 
-    def _actor_step(self, after, batch: Batch):
+    def _actor_step(self, after, batch: Batch, act_obs=None):
         """Builds, after the ops in ``after``: ``mu(s)``, ``Q(s, mu(s))``, ``dq_da`` and the
-        actor update along ``-dq_da / B`` pushed back through ``mu``."""
+        actor update along ``-dq_da / B`` pushed back through ``mu``. With ``act_obs`` [N,S],
+        the forward pass also runs on those rows (their gradient masked to zero) and the
+        last item returned is their (``mu`` [N,A], ``Q`` [N,1]); else it is None."""
         with tf.control_dependencies(after), tf1.name_scope("actor_step"):
+            rows = tf.shape(batch.s)[0]
+            s = batch.s if act_obs is None else tf.concat([batch.s, act_obs], 0)
             with tf1.variable_scope(self._pi_scope, reuse=True):
-                mu = networks.actor(batch.s, **self._actor_args)
+                mu_all = networks.actor(s, **self._actor_args)
             with tf1.variable_scope(self._q_scope, reuse=True):
-                q_mu = networks.critic(batch.s, mu, **self._critic_args)
-            dq_da = tf.gradients(q_mu, mu)[0]
-            size = tf.cast(tf.shape(batch.s)[0], batch.s.dtype)
-            grads = tf.gradients(mu, self.actor_vars, grad_ys=-dq_da / size)
+                q_all = networks.critic(s, mu_all, **self._critic_args)
+            dq_da_all = tf.gradients(q_all, mu_all)[0]  # row i depends on row i alone
+            grad_ys = -dq_da_all / tf.cast(rows, s.dtype)
+            mu, q_mu, dq_da, acted = mu_all, q_all, dq_da_all, None
+            if act_obs is not None:
+                grad_ys = tf.pad(grad_ys[:rows], [[0, tf.shape(act_obs)[0]], [0, 0]])
+                mu, q_mu, dq_da = mu_all[:rows], q_all[:rows], dq_da_all[:rows]
+                acted = (mu_all[rows:], q_all[rows:])
+            grads = tf.gradients(mu_all, self.actor_vars, grad_ys=grad_ys)
             train = self._actor_opt.apply_gradients(list(zip(grads, self.actor_vars)))
-            return train, mu, q_mu, dq_da, grads, -tf.reduce_mean(q_mu)
+            return train, mu, q_mu, dq_da, grads, -tf.reduce_mean(q_mu), acted
 
     def _soft_update(self, after):
         tau = self.config.tau
         with tf.control_dependencies(after), tf1.name_scope("soft_update"):
             return tf.group(*[t.assign(tau * m + (1.0 - tau) * t) for m, t in self._target_pairs()])
 
-    def _ordered_update(self, after, batch: Batch, rebuild: bool = False):
+    def _ordered_update(self, after, batch: Batch, rebuild: bool = False, act_obs=None):
         """The three steps on ``batch`` chained in ``config.update_order`` (default critic,
-        actor, targets), the first after ``after``; returns the last op and the stats.
-        ``rebuild``: build every forward pass anew (``batch`` is not the placeholders)."""
-        deps, actor_loss, critic_stats = list(after), None, None
+        actor, targets), the first after ``after``; returns the last op, the stats and the
+        actor step's (mu, Q) of ``act_obs`` (None without it). ``rebuild``: build every
+        forward pass anew (``batch`` is not the placeholders)."""
+        deps, actor_loss, critic_stats, acted = list(after), None, None, None
         for position, step in enumerate(self.config.update_order.split(",")):
             if step == "critic":
                 op, critic_stats = self._critic_step(deps, batch, rebuild=rebuild or position > 0)
             elif step == "actor":
-                op, *_, actor_loss = self._actor_step(deps, batch)
+                op, *_, actor_loss, acted = self._actor_step(deps, batch, act_obs)
             else:
                 op = self._soft_update(deps)
             deps = [op]
-        return op, (actor_loss,) + critic_stats
+        return op, (actor_loss,) + critic_stats, acted
 
     def _update_loop(self, after, batches: Batch):
         """``tf.while_loop`` over the K stacked batches: update k = ``_ordered_update`` on
@@ -225,7 +246,7 @@ class DDPGGraph:
             start = tf.identity(tf.constant(0), name="first_update")  # waits for ``after``
 
         def body(k, sums, q_max):
-            op, stats = self._ordered_update([], Batch(*[t[k] for t in batches]), rebuild=True)
+            op, stats, _ = self._ordered_update([], Batch(*[t[k] for t in batches]), rebuild=True)
             actor_loss, td_loss, q_mean, batch_q_max = stats
             with tf.control_dependencies([op]):  # the next iteration reads after these writes
                 return (k + 1, [tf.identity(x + y) for x, y in zip(sums, (actor_loss, td_loss, q_mean))],

@@ -6,12 +6,17 @@ only shows it (``window``) or encodes it (``file``: PNG snapshots and an MP4 vid
 Each trace has a lane of its own with a centre line and a grid. Every environment step
 paints one column at a cursor that wraps around; ``add`` touches only that column, O(height).
 The phosphor look (older columns dimmer, a dark gap ahead of the cursor), the grid and the
-legend are composited in ``frame``, which runs only when a frame is shown or recorded.
+legend are composited in ``frame``, which runs only when a frame is shown or recorded; in
+``file`` mode a writer thread composites and encodes, so the training loop only copies the
+raw sweep (OpenCV and numpy release the GIL while they work).
 """
 from __future__ import annotations
 
+import math
 import os
+import queue
 import sys
+import threading
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -46,10 +51,14 @@ class Oscilloscope:
         self.colours = (np.asarray(colours, np.uint8) if colours is not None
                         else PALETTE[np.arange(self.n) % len(PALETTE)])
         self.fixed = [r is not None for r in ranges]
-        self.ranges = np.array([r if r is not None else (np.inf, -np.inf) for r in ranges], float)
+        self._bounds = [(float(r[0]), float(r[1])) if r is not None else (math.inf, -math.inf)
+                        for r in ranges]
+        self._tops = [k * lane_height + MARGIN for k in range(self.n)]
+        self._rows_per_lane = lane_height - 2 * MARGIN - 1
+        self._colour_rows = [self.colours[k] for k in range(self.n)]
         self.raw = np.zeros((self.height, width, 3), np.uint8)
         self.cursor = 0  # the column the next step paints
-        self.last_rows = np.full(self.n, -1)  # the row each trace reached last (-1: none)
+        self._last_rows = [-1] * self.n  # the row each trace reached last (-1: none)
         self.steps = 0
         self._background = self._draw_background()
         self._legend = _render_legend(self.labels, self.colours, width)
@@ -58,41 +67,56 @@ class Oscilloscope:
 
     def row_of(self, k: int, value: float) -> int:
         """The image row of ``value`` in lane ``k`` (the lane's top is ``high``)."""
-        low, high = self.ranges[k]
-        span = high - low if np.isfinite(high - low) and high > low else 1.0
-        centre = (high + low) / 2 if np.isfinite(high + low) else 0.0
-        t = 0.5 + (value - centre) / span
-        t = min(max(t, 0.0), 1.0)
-        top = k * self.lane_height + MARGIN
-        return top + int(round((1.0 - t) * (self.lane_height - 2 * MARGIN - 1)))
+        low, high = self._bounds[k]
+        span = high - low if math.isfinite(high - low) and high > low else 1.0
+        centre = (high + low) / 2 if math.isfinite(high + low) else 0.0
+        t = min(max(0.5 + (value - centre) / span, 0.0), 1.0)
+        return self._tops[k] + int(round((1.0 - t) * self._rows_per_lane))
 
     def add(self, values: Sequence[float]) -> None:
-        """Paints one column: each trace from its last row to its new one."""
+        """Paints one column: each trace from its last row to its new one. (Plain Python on
+        scalars: for a handful of traces that beats numpy's per-call overhead.)"""
         col = self.cursor
-        self.raw[:, col] = 0
+        column = self.raw[:, col]
+        column[:] = 0
+        last_rows = self._last_rows
         for k in range(self.n):
             value = float(values[k])
-            if not np.isfinite(value):  # e.g. no Q during random warm-up: a break in the trace
-                self.last_rows[k] = -1
+            if not math.isfinite(value):  # e.g. no Q during random warm-up: a break in the trace
+                last_rows[k] = -1
                 continue
             if not self.fixed[k]:
-                low, high = self.ranges[k]
-                self.ranges[k] = (min(low, value), max(high, value))
+                low, high = self._bounds[k]
+                if value < low or value > high:
+                    self._bounds[k] = (min(low, value), max(high, value))
             row = self.row_of(k, value)
-            last = self.last_rows[k] if self.last_rows[k] >= 0 else row
-            self.raw[min(last, row):max(last, row) + 1, col] = self.colours[k]
-            self.last_rows[k] = row
+            last = last_rows[k] if last_rows[k] >= 0 else row
+            column[min(last, row):max(last, row) + 1] = self._colour_rows[k]
+            last_rows[k] = row
         self.cursor = (col + 1) % self.width
         self.steps += 1
 
-    def frame(self) -> np.ndarray:
-        """The display image [LEGEND_HEIGHT + height, width, 3] uint8, BGR."""
-        age = (self.cursor - 1 - self._columns) % self.width  # 0: newest column
+    @property
+    def ranges(self) -> np.ndarray:
+        """[n, 2] (low, high) of each lane; auto-ranged lanes widen as values arrive."""
+        return np.array(self._bounds, float)
+
+    @property
+    def last_rows(self) -> np.ndarray:
+        return np.array(self._last_rows)
+
+    def frame(self, raw: np.ndarray = None, cursor: int = None) -> np.ndarray:
+        """The display image [LEGEND_HEIGHT + height, width, 3] uint8, BGR: of the current
+        sweep, or of a copy of ``raw`` taken when the cursor was at ``cursor``. Not
+        thread-safe: one thread at a time may compose frames."""
+        raw = self.raw if raw is None else raw
+        cursor = self.cursor if cursor is None else cursor
+        age = (cursor - 1 - self._columns) % self.width  # 0: newest column
         brightness = 1.0 - (1.0 - self.dimmest) * age / self.width
-        brightness[(self._columns - self.cursor) % self.width < self.gap] = 0.0
+        brightness[(self._columns - cursor) % self.width < self.gap] = 0.0
         # integer fade: pixel * round(256 * brightness) >> 8, in a preallocated buffer
         weight = np.round(256 * brightness).astype(np.uint16)[None, :, None]
-        np.multiply(self.raw, weight, out=self._faded)
+        np.multiply(raw, weight, out=self._faded)
         np.right_shift(self._faded, 8, out=self._faded)
         out = np.empty((LEGEND_HEIGHT + self.height, self.width, 3), np.uint8)
         out[:LEGEND_HEIGHT] = self._legend
@@ -111,14 +135,14 @@ class Oscilloscope:
 
     # -- resume ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"raw": self.raw.copy(), "cursor": self.cursor, "last_rows": self.last_rows.copy(),
-                "ranges": self.ranges.copy(), "steps": self.steps}
+        return {"raw": self.raw.copy(), "cursor": self.cursor, "last_rows": self.last_rows,
+                "ranges": self.ranges, "steps": self.steps}
 
     def load_state_dict(self, state: dict) -> None:
         self.raw[...] = state["raw"]
         self.cursor, self.steps = int(state["cursor"]), int(state["steps"])
-        self.last_rows = np.asarray(state["last_rows"]).copy()
-        self.ranges = np.asarray(state["ranges"], float).copy()
+        self._last_rows = [int(r) for r in np.asarray(state["last_rows"])]
+        self._bounds = [(float(low), float(high)) for low, high in np.asarray(state["ranges"], float)]
 
 
 def _render_legend(labels: List[str], colours: np.ndarray, width: int) -> np.ndarray:
@@ -139,10 +163,14 @@ class ScopeSink:
     """Shows or records the frames of an ``Oscilloscope`` every ``every`` steps.
 
     ``window``: a non-blocking OpenCV window; closing it stops the display, not the training.
-    ``file``: ``video`` (MP4) gets every frame; PNG snapshots go to ``png_dir`` every
-    ``png_every`` steps (0: only at ``close``). A window with no display to open on falls
-    back to ``file`` with one warning line.
+    ``file``: ``video`` (MP4) gets every frame; PNG snapshots go to ``directory`` every
+    ``png_every`` steps (0: only at ``close``). A writer thread composites and encodes them
+    from copies of the sweep; ``close`` waits for it, and an error it met (say, a full disk)
+    is raised in the training thread at the next frame or at ``close``. A window with no
+    display to open on falls back to ``file`` with one warning line.
     """
+
+    VIDEO = "video"  # a job's target: the MP4, else a PNG path
 
     def __init__(self, scope: Oscilloscope, mode: str, directory: str, every: int = 10,
                  png_every: int = 0, video_name: str = "scope.mp4", title: str = "ddpg_graph"):
@@ -157,6 +185,14 @@ class ScopeSink:
             mode = "file"
         self.mode = mode
         self.video_path = os.path.join(directory, video_name) if mode == "file" else None
+        self._jobs: Optional[queue.Queue] = None
+        self._writer: Optional[threading.Thread] = None
+        self._error: Optional[BaseException] = None
+        if mode == "file":
+            self._jobs = queue.Queue(maxsize=4)  # full: the training loop waits, no frame lost
+            self._writer = threading.Thread(target=self._write_jobs, name="scope-writer",
+                                            daemon=True)
+            self._writer.start()
 
     def step(self) -> None:
         """Called after each ``scope.add``."""
@@ -165,7 +201,7 @@ class ScopeSink:
             if self.mode == "window":
                 self._show()
             elif self.mode == "file":
-                self._record()
+                self._submit(self.VIDEO)
         if self.mode == "file" and self.png_every and steps % self.png_every == 0:
             self.snapshot()
 
@@ -180,11 +216,33 @@ class ScopeSink:
         cv2.waitKey(1)
         self.frames_shown += 1
 
-    def _record(self) -> None:
+    def _submit(self, target: str) -> None:
+        if self._error is not None:
+            raise self._error
+        self._jobs.put((target, self.scope.raw.copy(), self.scope.cursor))
+
+    def _write_jobs(self) -> None:
+        """The writer thread: composites and writes each job until it gets ``None``."""
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            if self._error is not None:
+                continue  # keep draining so that the training thread never blocks
+            target, raw, cursor = job
+            try:
+                self._write(target, self.scope.frame(raw, cursor))
+            except BaseException as exc:  # handed to the training thread
+                self._error = exc
+
+    def _write(self, target: str, frame: np.ndarray) -> None:
         import cv2
-        frame = self.scope.frame()
+        os.makedirs(self.directory, exist_ok=True)
+        if target != self.VIDEO:
+            if not cv2.imwrite(target, frame):
+                raise OSError(f"could not write {target}")
+            return
         if self._video is None:
-            os.makedirs(self.directory, exist_ok=True)
             height, width = frame.shape[:2]
             self._video = cv2.VideoWriter(self.video_path, cv2.VideoWriter_fourcc(*"mp4v"),
                                           30.0, (width, height))
@@ -192,10 +250,13 @@ class ScopeSink:
         self.frames_written += 1
 
     def snapshot(self, name: str = None) -> str:
-        import cv2
-        os.makedirs(self.directory, exist_ok=True)
+        """Writes the current sweep as a PNG (by the writer thread while it runs: the file is
+        there after ``close``); returns its path."""
         path = os.path.join(self.directory, name or f"scope-step{self.scope.steps:09d}.png")
-        cv2.imwrite(path, self.scope.frame())
+        if self._writer is not None and self._writer.is_alive():
+            self._submit(path)
+        else:
+            self._write(path, self.scope.frame())
         return path
 
     def describe(self) -> str:
@@ -206,11 +267,20 @@ class ScopeSink:
                 f"last frame {os.path.join(self.directory, 'scope-last.png')}")
 
     def close(self) -> None:
-        if self.mode == "file":
-            self.snapshot("scope-last.png")
-        if self._video is not None:
-            self._video.release()
-            self._video = None
+        if self._writer is not None:
+            self._jobs.put(None)
+            self._writer.join()
+            self._writer = None
+        try:
+            if self.mode == "file" and self._error is None:
+                self.snapshot("scope-last.png")
+        finally:
+            if self._video is not None:
+                self._video.release()
+                self._video = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
         if self.mode == "window" and self.frames_shown and not self.window_closed:
             import cv2
             cv2.destroyWindow(self.title)

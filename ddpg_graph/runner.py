@@ -106,6 +106,7 @@ class Trainer:
         self.scope = self.scope_sink = None
         if c.scope != "off":
             self.scope = _make_scope(self.low, self.high)
+            self._scope_values = np.empty(2 * self.action_dim + 1)
 
         # loop state: everything a checkpoint must hold besides the objects above
         self.step = 0
@@ -165,8 +166,7 @@ class Trainer:
                         noise = self.noise_scale * self.noise.sample()
                     action = np.clip(mu + noise, self.low, self.high)
                     if self.scope:
-                        self.scope.add(np.concatenate([mu, np.broadcast_to(noise, mu.shape), [q]]))
-                        self.scope_sink.step()
+                        self._trace_scope(mu, noise, q)
                     obs2, reward, terminated, truncated, _ = self.env.step(action)
                     self.ep_return += float(reward)
                     self._store(self.obs, action, reward, terminated, truncated, obs2, self.ep_return)
@@ -187,6 +187,15 @@ class Trainer:
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved to {saved}; "
                               f"continue with --resume {self.run_dir}")
         return self.history
+
+    def _trace_scope(self, mu, noise, q) -> None:
+        """One oscilloscope column: the actions, the noise and Q (lanes as in _make_scope)."""
+        values, n = self._scope_values, len(mu)
+        values[:n] = mu
+        values[n:2 * n] = noise
+        values[2 * n] = q
+        self.scope.add(values)
+        self.scope_sink.step()
 
     def _more_to_do(self) -> bool:
         c = self.config

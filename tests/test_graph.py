@@ -292,18 +292,32 @@ def test_other_update_orders_equal_their_steps_in_that_order(order, rng):
         np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
 
 
-def test_act_q_only_with_the_scope_and_from_pre_update_weights(rng):
-    with_scope, reference = make_agent(scope="file"), make_agent()
+def test_act_q_only_with_the_scope(rng):
+    """With the scope on, the action and its Q come from the actor step's own forward pass
+    (obs appended to the batch): the action of the pre-update actor, the Q of the critic as
+    the actor step sees it (after the critic step), and the same update as without them."""
+    with_scope, reference, stepwise = make_agent(scope="file"), make_agent(), make_agent()
     weights = randomise(with_scope, rng)
     reference.set_weights(weights)
-    obs, batch = rng.standard_normal(OBS_DIM), random_batch(rng)
-    expected_action, expected_q = reference.act_with_q(obs)
-    action, stats = with_scope.act_and_train(obs, batch)
-    np.testing.assert_array_equal(action, expected_action)
-    assert stats["act_q"] == pytest.approx(expected_q, rel=1e-12)
-    _, stats = reference.act_and_train(obs, batch)
-    assert "act_q" not in stats
+    stepwise.set_weights(weights)
+    for _ in range(3):
+        obs, batch = rng.standard_normal(OBS_DIM), random_batch(rng)
+        expected_action = stepwise.act(obs)
+        stepwise.session.run(stepwise.net.critic_train, stepwise._feed(batch))
+        _, expected_q = stepwise.act_with_q(obs)
+        for op in (stepwise.net.actor_train, stepwise.net.soft_update):
+            stepwise.session.run(op, stepwise._feed(batch))
+        action, stats = with_scope.act_and_train(obs, batch)
+        np.testing.assert_allclose(action, expected_action, rtol=1e-12)
+        assert stats["act_q"] == pytest.approx(expected_q, rel=1e-12)
+        expected_stats = reference.act_and_train(obs, batch)[1]
+        assert "act_q" not in expected_stats
+        for key, value in expected_stats.items():
+            assert stats[key] == pytest.approx(value, rel=1e-12)
     assert reference.net.act_q_in_chain is False
+    a, b = with_scope.get_weights(), reference.get_weights()
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
 
 
 # -- K updates in one session.run (tf.while_loop) -------------------------------------------
