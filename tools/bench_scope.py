@@ -1,7 +1,9 @@
 """Training throughput with the oscilloscope off and in file mode: ``python tools/bench_scope.py``.
 
 Runs the same short training (preset, steps) alternately without and with the scope,
-``--repeat`` times each, and prints the median env steps per second and the slowdown.
+``--repeat`` times each, and prints the median env steps per second and the slowdown, and
+the slowdown of each off/on pair (this machine's speed drifts by 10-20% from minute to
+minute, so adjacent pairs are the fairer comparison).
 """
 import argparse
 import os
@@ -42,8 +44,11 @@ def main(argv=None) -> int:
     for kind, index in (("wall clock", 0), ("CPU time", 1)):
         off = statistics.median(r[index] for r in rates["off"])
         on = statistics.median(r[index] for r in rates["file"])
+        pairs = sorted(100 * (1 - b[index] / a[index]) for a, b in zip(rates["off"], rates["file"]))
         print(f"{args.preset}, {args.steps} steps x {args.repeat}, {kind}: scope off {off:.0f} "
-              f"steps/s, scope file {on:.0f} steps/s, slowdown {100 * (1 - on / off):.1f}%")
+              f"steps/s, scope file {on:.0f} steps/s, slowdown {100 * (1 - on / off):.1f}% "
+              f"(per off/on pair: median {statistics.median(pairs):.1f}%, "
+              f"range {pairs[0]:.1f}% to {pairs[-1]:.1f}%)")
     return 0
 
 
