@@ -62,7 +62,6 @@ class Oscilloscope:
         self.steps = 0
         self._background = self._draw_background()
         self._legend = _render_legend(self.labels, self.colours, width)
-        self._faded = np.empty(self.raw.shape, np.uint16)  # reused by every frame()
         self._columns = np.arange(width)
 
     def row_of(self, k: int, value: float) -> int:
@@ -107,20 +106,19 @@ class Oscilloscope:
 
     def frame(self, raw: np.ndarray = None, cursor: int = None) -> np.ndarray:
         """The display image [LEGEND_HEIGHT + height, width, 3] uint8, BGR: of the current
-        sweep, or of a copy of ``raw`` taken when the cursor was at ``cursor``. Not
-        thread-safe: one thread at a time may compose frames."""
+        sweep, or of a copy of ``raw`` taken when the cursor was at ``cursor``."""
         raw = self.raw if raw is None else raw
         cursor = self.cursor if cursor is None else cursor
         age = (cursor - 1 - self._columns) % self.width  # 0: newest column
         brightness = 1.0 - (1.0 - self.dimmest) * age / self.width
         brightness[(self._columns - cursor) % self.width < self.gap] = 0.0
-        # integer fade: pixel * round(256 * brightness) >> 8, in a preallocated buffer
+        # integer fade: pixel * round(256 * brightness) >> 8
         weight = np.round(256 * brightness).astype(np.uint16)[None, :, None]
-        np.multiply(raw, weight, out=self._faded)
-        np.right_shift(self._faded, 8, out=self._faded)
+        faded = np.multiply(raw, weight, dtype=np.uint16)
+        np.right_shift(faded, 8, out=faded)
         out = np.empty((LEGEND_HEIGHT + self.height, self.width, 3), np.uint8)
         out[:LEGEND_HEIGHT] = self._legend
-        np.maximum(self._background, self._faded, out=out[LEGEND_HEIGHT:], casting="unsafe")
+        np.maximum(self._background, faded, out=out[LEGEND_HEIGHT:], casting="unsafe")
         return out
 
     def _draw_background(self) -> np.ndarray:
@@ -187,7 +185,8 @@ class ScopeSink:
         self.video_path = os.path.join(directory, video_name) if mode == "file" else None
         self._jobs: Optional[queue.Queue] = None
         self._writer: Optional[threading.Thread] = None
-        self._error: Optional[BaseException] = None
+        self._error: Optional[BaseException] = None  # the writer's, not yet raised
+        self._failed = False  # the writer met an error: it writes nothing more
         if mode == "file":
             self._jobs = queue.Queue(maxsize=4)  # full: the training loop waits, no frame lost
             self._writer = threading.Thread(target=self._write_jobs, name="scope-writer",
@@ -217,9 +216,14 @@ class ScopeSink:
         self.frames_shown += 1
 
     def _submit(self, target: str) -> None:
-        if self._error is not None:
-            raise self._error
+        self._raise_writer_error()
         self._jobs.put((target, self.scope.raw.copy(), self.scope.cursor))
+
+    def _raise_writer_error(self) -> None:
+        """Raises, once, the error the writer thread met."""
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
     def _write_jobs(self) -> None:
         """The writer thread: composites and writes each job until it gets ``None``."""
@@ -227,13 +231,13 @@ class ScopeSink:
             job = self._jobs.get()
             if job is None:
                 return
-            if self._error is not None:
+            if self._failed:
                 continue  # keep draining so that the training thread never blocks
             target, raw, cursor = job
             try:
                 self._write(target, self.scope.frame(raw, cursor))
             except BaseException as exc:  # handed to the training thread
-                self._error = exc
+                self._error, self._failed = exc, True
 
     def _write(self, target: str, frame: np.ndarray) -> None:
         import cv2
@@ -272,15 +276,13 @@ class ScopeSink:
             self._writer.join()
             self._writer = None
         try:
-            if self.mode == "file" and self._error is None:
+            if self.mode == "file" and not self._failed:
                 self.snapshot("scope-last.png")
         finally:
             if self._video is not None:
                 self._video.release()
                 self._video = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        self._raise_writer_error()
         if self.mode == "window" and self.frames_shown and not self.window_closed:
             import cv2
             cv2.destroyWindow(self.title)

@@ -195,7 +195,14 @@ class Trainer:
         values[n:2 * n] = noise
         values[2 * n] = q
         self.scope.add(values)
-        self.scope_sink.step()
+        try:
+            self.scope_sink.step()
+        except OSError as exc:
+            where = self.last_checkpoint or "none was written"
+            raise RunError(f"the oscilloscope could not write in {self.scope_sink.directory} "
+                           f"at step {self.step} ({exc}); the last good checkpoint ({where}) "
+                           f"is intact; --resume {self.run_dir} --scope off goes on "
+                           "without it") from None
 
     def _more_to_do(self) -> bool:
         c = self.config
@@ -384,12 +391,19 @@ class Trainer:
         return rows
 
     def close(self) -> None:
+        scope_error = None
         if self.scope_sink:
-            self.scope_sink.close()
+            try:
+                self.scope_sink.close()
+            except OSError as exc:  # the run itself is saved; only the scope's files are not
+                scope_error = RunError(f"the oscilloscope could not write in "
+                                       f"{self.scope_sink.directory}: {exc}")
         self.writer.close()
         self.agent.close()
         self.env.close()
         self.eval_env.close()
+        if scope_error:
+            raise scope_error
 
 
 def _make_scope(low: np.ndarray, high: np.ndarray) -> Oscilloscope:

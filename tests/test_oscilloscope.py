@@ -91,10 +91,15 @@ def test_drawing_a_column_touches_only_that_column():
 def test_file_mode_writes_readable_png_and_mp4(tmp_path):
     scope = make_scope(160)
     sink = ScopeSink(scope, "file", str(tmp_path), every=2, png_every=25)
+    expected = {}
     for i in range(100):
         scope.add([np.sin(i / 9), np.cos(i / 3) / 2, -50 + 30 * np.sin(i / 20)])
         sink.step()
+        if scope.steps == 50:
+            expected = scope.frame()
     sink.close()
+    # written by the writer thread from the sweep as it was at step 50, not later
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "scope-step000000050.png")), expected)
     frames, _ = decode_video(tmp_path / "scope.mp4")
     assert len(frames) == 50 == sink.frames_written
     assert all(frame.shape == (LEGEND_HEIGHT + 3 * LANE, 160, 3) for frame in frames)
@@ -144,3 +149,34 @@ def test_window_mode_under_xvfb(tmp_path):
     finally:
         xvfb.terminate()
         xvfb.wait()
+
+
+def test_a_write_error_reaches_the_training_thread(tmp_path):
+    blocker = tmp_path / "not_a_directory"
+    blocker.write_text("")
+    scope = make_scope()
+    sink = ScopeSink(scope, "file", str(blocker), every=1)
+    with pytest.raises(OSError):
+        for _ in range(50):  # the writer fails on the first frame; a later step raises
+            scope.add([0.0, 0.0, -10.0])
+            sink.step()
+            time.sleep(0.01)
+        sink.close()
+
+
+def test_a_scope_write_error_stops_the_run_with_one_clear_error(tmp_path, monkeypatch):
+    import errno
+    from conftest import small_config
+    from ddpg_graph.runner import RunError, Trainer
+
+    def full_disk(self, target, frame):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ScopeSink, "_write", full_disk)
+    config = small_config(env_id="Pendulum-v1", total_steps=400, batch_size=8, learning_starts=8,
+                          buffer_size=500, eval_every=0, checkpoint_every=1, scope="file",
+                          scope_every=5)
+    trainer = Trainer(config, str(tmp_path / "run"), progress=False)
+    with pytest.raises(RunError, match="No space left.*intact.*--resume .* --scope off"):
+        trainer.run()
+    trainer.close()  # the error was reported once; closing does not raise it again
