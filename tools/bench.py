@@ -86,12 +86,22 @@ def update_flops(obs_dim: int, action_dim: int, hidden, batch: int) -> float:
 
 
 # -- workers: each prints one JSON line ------------------------------------------------------
+def quicken(factor: int) -> None:
+    """``--quick``: every setting's step counts divided by ``factor`` (a smoke test)."""
+    for s in SETTINGS.values():
+        for key in ("steps", "timed_from", "learning_starts"):
+            s[key] = max(s[key] // factor, 64 if key == "learning_starts" else 200)
+
+
 def graph_config(setting: str, seed: int, overrides):
     from ddpg_graph.config import Config, parse_overrides
     s = SETTINGS[setting]
-    values = dict(seed=seed, total_steps=s["steps"], eval_every=0, checkpoint_every=0)
+    values = dict(seed=seed, total_steps=s["steps"], eval_every=0, checkpoint_every=0,
+                  learning_starts=s["learning_starts"])
     if setting == "emami":
         values.update(env_id="Pendulum-v1")
+    else:
+        values.update(warmup_steps=s["learning_starts"])
     values.update(parse_overrides(overrides))
     return Config.from_preset(setting, **values)
 
@@ -259,9 +269,10 @@ def worker_main(kind: str, setting: str, seed: int, overrides) -> int:
 
 
 # -- the driver -------------------------------------------------------------------------------
-def measure(kind: str, setting: str, seed: int, overrides=()) -> dict:
+def measure(kind: str, setting: str, seed: int, overrides=(), quick: bool = False) -> dict:
     command = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--setting", setting,
                "--seed", str(seed)] + [x for o in overrides for x in ("--set", o)]
+    command += ["--quick"] if quick else []
     started = time.time()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if done.returncode:
@@ -278,11 +289,11 @@ def spread(values):
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
-def compare_side_by_side(setting: str, seeds, overrides) -> dict:
+def compare_side_by_side(setting: str, seeds, overrides, quick: bool) -> dict:
     runs = {"ddpg_graph": [], "sb3": []}
     for seed in seeds:  # A B A B ...
-        runs["ddpg_graph"].append(measure("graph", setting, seed, overrides))
-        runs["sb3"].append(measure("sb3", setting, seed))
+        runs["ddpg_graph"].append(measure("graph", setting, seed, overrides, quick))
+        runs["sb3"].append(measure("sb3", setting, seed, quick=quick))
     out = {"seeds": list(seeds)}
     for key in ("steps_per_s", "updates_per_s", "eval_return", "peak_rss_mib"):
         out[key] = {side: spread([r[key] for r in rs]) for side, rs in runs.items()}
@@ -365,10 +376,16 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=os.path.join(REPO, "benchmarks"))
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="ddpg_graph config override for its runs (KEY=VALUE)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke test: a tenth of the steps, 2 seeds, 1 emami repeat")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--setting", default="zoo", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.quick:
+        quicken(10)
+        args.seeds, args.emami_repeats = min(args.seeds, 2), 1
+        args.out = os.path.join(args.out, "quick")
     if args.worker:
         return worker_main(args.worker, args.setting, args.seed, args.overrides)
     try:
@@ -384,9 +401,10 @@ def main(argv=None) -> int:
     result["roofline"] = measure("roofline", "zoo", 0, args.overrides)
     result["memory"] = measure("memory", "emami", 0)
     print("emami settings, A B A B", flush=True)
-    result["emami"] = compare_side_by_side("emami", range(args.emami_repeats), args.overrides)
+    result["emami"] = compare_side_by_side("emami", range(args.emami_repeats), args.overrides,
+                                           args.quick)
     print("zoo settings, A B A B", flush=True)
-    result["zoo"] = compare_side_by_side("zoo", range(args.seeds), args.overrides)
+    result["zoo"] = compare_side_by_side("zoo", range(args.seeds), args.overrides, args.quick)
     result["wall_time_s"] = time.time() - started
     os.makedirs(args.out, exist_ok=True)
     stem = os.path.join(args.out, f"bench-{result['machine']['date']}")
