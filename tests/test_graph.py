@@ -357,3 +357,23 @@ def test_update_loop_acts_before_all_its_updates(rng):
     a, b = looped.get_weights(), single.get_weights()
     for name in a:
         np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_bfloat16_matmuls_stay_close_to_float32(rng):
+    """``matmul_precision="bfloat16"`` lets oneDNN run float32 matmuls in bfloat16 (about 3
+    significant digits): the update must stay close to float32's, and the graph the same."""
+    def f32(batch):
+        return {k: v.astype(np.float32) for k, v in batch.items()}
+
+    exact = make_agent(dtype="float32", actor_hidden=(64, 64), critic_hidden=(64, 64))
+    rounded = make_agent(dtype="float32", actor_hidden=(64, 64), critic_hidden=(64, 64),
+                         matmul_precision="bfloat16")
+    rounded.set_weights(exact.get_weights())
+    batch = f32(random_batch(rng, n=64))
+    for grads in ("critic_grads", "actor_grads"):  # whole-gradient relative error
+        ga, gb = (np.concatenate([g.ravel() for g in agent.session.run(
+            getattr(agent.net, grads), agent._feed(batch))]) for agent in (exact, rounded))
+        assert np.linalg.norm(gb - ga) < 0.05 * np.linalg.norm(ga), grads
+    a, b = exact.train(batch), rounded.train(batch)
+    for key in a:
+        assert b[key] == pytest.approx(a[key], rel=0.05, abs=1e-3), key
