@@ -71,8 +71,8 @@ def layer_shapes(inputs: int, hidden, outputs: int):
     return list(zip(widths[:-1], widths[1:]))
 
 
-def update_flops(obs_dim: int, action_dim: int, hidden, batch: int) -> float:
-    """Matmul FLOPs of one DDPG update with concatenated-input critic and actor ``hidden``.
+def update_flops(obs_dim: int, action_dim: int, actor_hidden, critic_hidden, batch: int) -> float:
+    """Matmul FLOPs of one DDPG update with a concatenated-input critic.
 
     With F(net) = 2 B sum(m n) the FLOPs of one forward pass: the target (actor' + critic'
     forward) is F_pi + F_q; the critic step is F_q forward + F_q for dL/dW + F_q for dL/dx;
@@ -80,8 +80,8 @@ def update_flops(obs_dim: int, action_dim: int, hidden, batch: int) -> float:
     In all 4 F_pi + 6 F_q (biases, activations and the Adam and soft updates are O(params))."""
     def forward(shapes):
         return 2.0 * batch * sum(m * n for m, n in shapes)
-    f_pi = forward(layer_shapes(obs_dim, hidden, action_dim))
-    f_q = forward(layer_shapes(obs_dim + action_dim, hidden, 1))
+    f_pi = forward(layer_shapes(obs_dim, actor_hidden, action_dim))
+    f_q = forward(layer_shapes(obs_dim + action_dim, critic_hidden, 1))
     return 4 * f_pi + 6 * f_q
 
 
@@ -231,7 +231,7 @@ def roofline_worker(setting: str, seed: int, overrides) -> dict:
         for i in range(100):
             agent.train(batches[i % 8])
         rates.append(100 / (time.perf_counter() - start))
-    flops = update_flops(obs_dim, action_dim, config.critic_hidden, batch)
+    flops = update_flops(obs_dim, action_dim, config.actor_hidden, config.critic_hidden, batch)
     updates_per_s = statistics.median(rates)
     return {"matmul_gflops": matmul_rate / 1e9, "update_gflop": flops / 1e9,
             "roofline_updates_per_s": matmul_rate / flops, "updates_per_s": updates_per_s,
