@@ -40,8 +40,10 @@ def main(argv=None) -> int:
         print(f"error: seeds {failed} failed; see their .log files in {args.runs_dir}", file=sys.stderr)
         return 1
     histories = [History.load(os.path.join(results[s]["run_dir"], "history.csv")) for s in seeds]
+    run_times = [h.rows[-1]["wall_time"] for h in histories]  # summed over resumed sessions
     meta = {"preset": args.preset, "seeds": args.seeds,
-            "wall_time_s": f"{time.time() - started:.0f} for {len(seeds)} runs, {args.jobs} at a time"}
+            "wall_time_s": f"{min(run_times):.0f} to {max(run_times):.0f} per run "
+                           f"({args.jobs} at a time; this call {time.time() - started:.0f})"}
     ref = reference.build(histories, meta, reference.PUBLISHED.get(args.preset, ()))
     output = args.output or os.path.join(reference.REFERENCE_DIR, f"{args.preset}.csv")
     ref.save(output)
