@@ -388,6 +388,8 @@ def main(argv=None) -> int:
         args.out = os.path.join(args.out, "quick")
     if args.worker:
         return worker_main(args.worker, args.setting, args.seed, args.overrides)
+    from ddpg_graph.cli import quiet_tensorflow
+    quiet_tensorflow()
     try:
         import scipy  # noqa: F401
         import stable_baselines3  # noqa: F401
