@@ -83,8 +83,8 @@ class Agent:
         chain_acted = [n.chain_act_mu, n.chain_act_q] if n.act_q_in_chain else [n.chain_act_mu]
         self._act_train_fn = self.session.make_callable(
             [*chain_acted, n.act_train_op, *n.act_train_stats], [n.obs] + batch_feeds)
-        acted = [n.act_mu, n.act_q] if n.act_q_in_chain else [n.act_mu]
         if config.gradient_steps > 1:  # K updates per run, on K stacked batches
+            acted = [n.act_mu, n.act_q] if n.act_q_in_chain else [n.act_mu]
             stacked_feeds = list(n.batches)
             self._multi_train_fn = self.session.make_callable(
                 [n.multi_train_op, *n.multi_train_stats], stacked_feeds)

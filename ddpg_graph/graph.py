@@ -142,8 +142,8 @@ class DDPGGraph:
             self.act_train_op, self.act_train_stats, _ = self._ordered_update([self.act_mu],
                                                                               self.batch)
             self.chain_act_mu, self.chain_act_q = self.act_mu, None
-        acted = [self.act_mu, self.act_q] if self.act_q_in_chain else [self.act_mu]
-        if c.gradient_steps > 1:
+        if c.gradient_steps > 1:  # the loop acts first, with its own act passes
+            acted = [self.act_mu, self.act_q] if self.act_q_in_chain else [self.act_mu]
             with tf1.name_scope("stacked_inputs"):
                 self.batches = Batch(*[tf1.placeholder(dtype, [c.gradient_steps] + t.shape.as_list(),
                                                        t.op.name.split("/")[-1] + "_k")
