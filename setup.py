@@ -21,7 +21,7 @@ setup(
     extras_require={
         "test": ["pytest>=8"],
         # tools/bench.py: Stable-Baselines3 DDPG side by side (torch: the CPU build)
-        "bench": ["torch==2.13.0", "stable-baselines3==2.9.2"],
+        "bench": ["torch==2.13.0", "stable-baselines3==2.9.2", "scipy==1.17.1"],
     },
     entry_points={"console_scripts": ["ddpg-graph=ddpg_graph.cli:main"]},
 )

@@ -1,9 +1,18 @@
 """ddpg_graph against Stable-Baselines3 DDPG on this machine: ``python tools/bench.py``.
 
 Needs the bench extra: ``pip install -r requirements.txt -e .[bench]`` (torch 2.13.0 CPU,
-stable-baselines3 2.9.2, scipy). Every measurement runs in a fresh process of its own, the two
-libraries alternating (ddpg_graph, SB3, ddpg_graph, SB3, ...), and the table goes to
-``benchmarks/bench-DATE.{json,md}`` (and ``benchmarks/latest.*``).
+stable-baselines3 2.9.2, scipy). Every measurement runs in a fresh process of its own, and the
+table goes to ``benchmarks/bench-DATE.{json,md}`` (and ``benchmarks/latest.*``). Three phases:
+
+1. the roofline, alone on the machine;
+2. two cores each: short ``zoo`` runs (``zoo_short``), the libraries alternating (ddpg_graph,
+   SB3, ddpg_graph, SB3, ...), for steps/s only;
+3. one core each: the full ``zoo`` runs (5 seeds a side, steps/s and evaluation return), the
+   ``emami`` runs and the memory run, two processes at a time, each pinned to its own core
+   with one thread (TensorFlow's intra/inter-op pools, torch's). Each seed's two runs start
+   side by side. This is how a seed sweep runs on a 2-core machine, both libraries see the
+   machine in the same state, and it keeps the whole benchmark under 15 minutes (SB3's five
+   20k-step runs alone took 9 minutes on two cores, run one after another).
 
 - ``zoo``: rl-zoo3's Pendulum-v1 settings (400-300, batch 256, Adam 1e-3, gamma 0.98,
   tau 0.005, 10k random warm-up steps, Gaussian 0.1, 20k steps), one run per seed and side.
@@ -42,6 +51,8 @@ SETTINGS = {
                   gamma=0.99, tau=0.001, buffer=1_000_000, learning_starts=64,
                   noise=("ou", 0.15)),  # 0.3 in Pendulum's action units = 0.15 half ranges
 }
+# the zoo settings with a 1,000-step warm-up and 2,600 timed steps: for speed only
+SETTINGS["zoo_short"] = dict(SETTINGS["zoo"], steps=3_600, timed_from=1_000, learning_starts=1_000)
 
 
 # -- shared ------------------------------------------------------------------------------------
@@ -87,13 +98,16 @@ def update_flops(obs_dim: int, action_dim: int, actor_hidden, critic_hidden, bat
 
 # -- workers: each prints one JSON line ------------------------------------------------------
 def quicken(factor: int) -> None:
-    """``--quick``: every setting's step counts divided by ``factor`` (a smoke test)."""
+    """``--quick``: every setting's step counts divided by ``factor`` (a smoke test), kept to
+    whole 200-step episodes with at least two of them timed."""
     for s in SETTINGS.values():
-        for key in ("steps", "timed_from", "learning_starts"):
-            s[key] = max(s[key] // factor, 64 if key == "learning_starts" else 200)
+        s["learning_starts"] = max(s["learning_starts"] // factor, 64)
+        s["timed_from"] = max(s["timed_from"] // factor // 200 * 200, 200)
+        s["steps"] = max(s["steps"] // factor // 200 * 200, s["timed_from"] + 400)
 
 
-def graph_config(setting: str, seed: int, overrides):
+def graph_config(setting: str, seed: int, overrides, threads: int = 0):
+    """The ddpg_graph config of ``setting``; ``threads`` > 0 sets both TF thread pools."""
     from ddpg_graph.config import Config, parse_overrides
     s = SETTINGS[setting]
     values = dict(seed=seed, total_steps=s["steps"], eval_every=0, checkpoint_every=0,
@@ -102,14 +116,16 @@ def graph_config(setting: str, seed: int, overrides):
         values.update(env_id="Pendulum-v1")
     else:
         values.update(warmup_steps=s["learning_starts"])
+    if threads:
+        values.update(intra_op_threads=threads, inter_op_threads=threads)
     values.update(parse_overrides(overrides))
-    return Config.from_preset(setting, **values)
+    return Config.from_preset("emami" if setting == "emami" else "zoo", **values)
 
 
-def graph_worker(setting: str, seed: int, overrides) -> dict:
+def graph_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     from ddpg_graph.agent import Agent
     from ddpg_graph.runner import Trainer
-    config = graph_config(setting, seed, overrides)
+    config = graph_config(setting, seed, overrides, threads)
     timed_from = SETTINGS[setting]["timed_from"]
     update_seconds, updates = [0.0], [0]
     original = Agent.act_and_train
@@ -135,10 +151,12 @@ def graph_worker(setting: str, seed: int, overrides) -> dict:
             "eval_return": eval_return, "peak_rss_mib": peak_rss_mib()}
 
 
-def sb3_worker(setting: str, seed: int, overrides) -> dict:
+def sb3_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     import gymnasium as gym
     import numpy as np
     import torch
+    if threads:
+        torch.set_num_threads(threads)
     from stable_baselines3 import DDPG
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
@@ -188,7 +206,7 @@ def sb3_worker(setting: str, seed: int, overrides) -> dict:
             "peak_rss_mib": peak_rss_mib(), "torch_threads": torch.get_num_threads()}
 
 
-def roofline_worker(setting: str, seed: int, overrides) -> dict:
+def roofline_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     import numpy as np
     import tensorflow as tf
     from ddpg_graph.agent import Agent
@@ -238,12 +256,14 @@ def roofline_worker(setting: str, seed: int, overrides) -> dict:
             "fraction": updates_per_s * flops / matmul_rate}
 
 
-def memory_worker(setting: str, seed: int, overrides) -> dict:
+def memory_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     import numpy as np
     from ddpg_graph.runner import Trainer
     from ddpg_graph.config import Config
     config = Config.from_preset("emami", seed=seed, total_steps=1_000_600, eval_every=0,
-                                checkpoint_every=0, buffer_size=1_000_000)
+                                checkpoint_every=0, buffer_size=1_000_000,
+                                **({"intra_op_threads": threads, "inter_op_threads": threads}
+                                   if threads else {}))
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(config, run_dir, progress=False, overwrite=True)
         rng = np.random.default_rng(seed)
@@ -261,49 +281,118 @@ WORKERS = {"graph": graph_worker, "sb3": sb3_worker, "roofline": roofline_worker
            "memory": memory_worker}
 
 
-def worker_main(kind: str, setting: str, seed: int, overrides) -> int:
+def worker_main(kind: str, setting: str, seed: int, overrides, threads: int) -> int:
     from ddpg_graph.cli import quiet_tensorflow
     quiet_tensorflow()
-    print(json.dumps(WORKERS[kind](setting, seed, overrides)), flush=True)
+    print(json.dumps(WORKERS[kind](setting, seed, overrides, threads)), flush=True)
     return 0
 
 
 # -- the driver -------------------------------------------------------------------------------
+class Job:
+    """One measurement in a fresh process; ``core``: pin it there with one thread."""
+
+    def __init__(self, kind: str, setting: str, seed: int, overrides=(), quick: bool = False,
+                 core: int = None):
+        self.label = f"{kind:8s} {setting:9s} seed {seed}" + ("" if core is None else f" core {core}")
+        command = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--setting",
+                   setting, "--seed", str(seed)] + [x for o in overrides for x in ("--set", o)]
+        command += ["--quick"] if quick else []
+        env = dict(os.environ)
+        if core is not None:
+            command += ["--threads", "1"]
+            env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        pin = (lambda: os.sched_setaffinity(0, {core})) if (
+            core is not None and hasattr(os, "sched_setaffinity")) else None
+        self.started = time.time()
+        self.process = subprocess.Popen(command, cwd=REPO, env=env, preexec_fn=pin, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def result(self) -> dict:
+        out, err = self.process.communicate()
+        if self.process.returncode:
+            sys.stderr.write(err[-3000:])
+            raise SystemExit(f"error: the {' '.join(self.label.split())} measurement failed")
+        result = json.loads(out.strip().splitlines()[-1])
+        print(f"  {self.label}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                             for k, v in result.items())
+              + f" ({time.time() - self.started:.0f} s)", flush=True)
+        return result
+
+
 def measure(kind: str, setting: str, seed: int, overrides=(), quick: bool = False) -> dict:
-    command = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--setting", setting,
-               "--seed", str(seed)] + [x for o in overrides for x in ("--set", o)]
-    command += ["--quick"] if quick else []
-    started = time.time()
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    if done.returncode:
-        sys.stderr.write(done.stderr[-3000:])
-        raise SystemExit(f"error: the {kind} {setting} seed {seed} measurement failed")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"  {kind:8s} {setting:5s} seed {seed}: "
-          + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                      for k, v in result.items()) + f" ({time.time() - started:.0f} s)", flush=True)
-    return result
+    """One measurement with the whole machine to itself."""
+    return Job(kind, setting, seed, overrides, quick).result()
+
+
+def run_pinned(specs, quick: bool) -> list:
+    """Runs ``specs`` [(kind, setting, seed, overrides)] two at a time, in order, each pinned
+    to a free core with one thread; returns their results in the same order."""
+    cores = sorted(os.sched_getaffinity(0))[:2] if hasattr(os, "sched_getaffinity") else [0, 1]
+    free, running, results, pending = list(cores), {}, {}, list(enumerate(specs))
+    while pending or running:
+        while pending and free:
+            index, (kind, setting, seed, overrides) = pending.pop(0)
+            core = free.pop(0)
+            running[index] = (Job(kind, setting, seed, overrides, quick, core), core)
+        finished = None
+        while finished is None:  # poll: whichever of the running jobs ends first
+            finished = next((i for i, (job, _) in running.items()
+                             if job.process.poll() is not None), None)
+            if finished is None:
+                time.sleep(0.2)
+        job, core = running.pop(finished)
+        results[finished] = job.result()
+        free.append(core)
+    return [results[i] for i in range(len(specs))]
 
 
 def spread(values):
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
-def compare_side_by_side(setting: str, seeds, overrides, quick: bool) -> dict:
-    runs = {"ddpg_graph": [], "sb3": []}
-    for seed in seeds:  # A B A B ...
-        runs["ddpg_graph"].append(measure("graph", setting, seed, overrides, quick))
-        runs["sb3"].append(measure("sb3", setting, seed, quick=quick))
+def summarise(runs: dict, seeds, keys) -> dict:
+    """Spreads of ``keys`` per side and the per-seed ratios ddpg_graph/SB3 of the speeds."""
     out = {"seeds": list(seeds)}
-    for key in ("steps_per_s", "updates_per_s", "eval_return", "peak_rss_mib"):
+    for key in keys:
         out[key] = {side: spread([r[key] for r in rs]) for side, rs in runs.items()}
         out[key]["runs"] = {side: [r[key] for r in rs] for side, rs in runs.items()}
-    for key in ("steps_per_s", "updates_per_s"):
-        out[key]["ratio"] = spread([a[key] / b[key] for a, b in zip(runs["ddpg_graph"], runs["sb3"])])
+        if key in ("steps_per_s", "updates_per_s"):
+            out[key]["ratio"] = spread([a[key] / b[key] for a, b in
+                                        zip(runs["ddpg_graph"], runs["sb3"])])
+    return out
+
+
+def alternate(setting: str, seeds, overrides, quick: bool) -> dict:
+    """A B A B on the whole machine (two threads each)."""
+    runs = {"ddpg_graph": [], "sb3": []}
+    for seed in seeds:
+        runs["ddpg_graph"].append(measure("graph", setting, seed, overrides, quick))
+        runs["sb3"].append(measure("sb3", setting, seed, quick=quick))
+    return summarise(runs, seeds, ("steps_per_s", "updates_per_s"))
+
+
+def side_by_side(zoo_seeds, emami_seeds, overrides, quick: bool) -> dict:
+    """Phase 3: each seed's ddpg_graph and SB3 runs start together, one core each; then the
+    ``emami`` pairs and the memory run."""
+    specs = []
+    for setting, seeds in (("zoo", zoo_seeds), ("emami", emami_seeds)):
+        for seed in seeds:
+            specs += [("graph", setting, seed, overrides), ("sb3", setting, seed, ())]
+    specs.append(("memory", "emami", 0, ()))
+    results = run_pinned(specs, quick)
+    out, position = {}, 0
+    for setting, seeds in (("zoo", zoo_seeds), ("emami", emami_seeds)):
+        pairs = results[position:position + 2 * len(seeds)]
+        position += 2 * len(seeds)
+        runs = {"ddpg_graph": pairs[0::2], "sb3": pairs[1::2]}
+        out[setting] = summarise(runs, seeds, ("steps_per_s", "updates_per_s", "eval_return",
+                                               "peak_rss_mib"))
     from scipy.stats import mannwhitneyu
-    ours, theirs = out["eval_return"]["runs"]["ddpg_graph"], out["eval_return"]["runs"]["sb3"]
-    out["eval_return"]["mann_whitney_p_worse"] = float(
-        mannwhitneyu(ours, theirs, alternative="less").pvalue)  # H1: ddpg_graph's are lower
+    e = out["zoo"]["eval_return"]
+    e["mann_whitney_p_worse"] = float(mannwhitneyu(  # H1: ddpg_graph's returns are lower
+        e["runs"]["ddpg_graph"], e["runs"]["sb3"], alternative="less").pvalue)
+    out["memory"] = results[-1]
     return out
 
 
@@ -334,7 +423,8 @@ def markdown(result: dict) -> str:
     m = result["machine"]
     lines = [f"ddpg_graph vs Stable-Baselines3 DDPG, {m['date']}: {m['processor']}, {m['cpus']} "
              f"CPUs, Python {m['python']}, TensorFlow {m['tensorflow']}, torch {m.get('torch')}, "
-             f"SB3 {m.get('stable_baselines3')}. Min / median / max over the runs.", "",
+             f"SB3 {m.get('stable_baselines3')}; {result['wall_time_s'] / 60:.1f} min in all. "
+             "Min / median / max over the runs; ratios per seed.", "",
              "| setting | measure | ddpg_graph | SB3 | ratio | target |",
              "| --- | --- | --- | --- | --- | --- |"]
 
@@ -344,14 +434,18 @@ def markdown(result: dict) -> str:
     def ratio(s):
         return f"{s['min']:.2f} / **{s['median']:.2f}** / {s['max']:.2f}"
 
-    for setting in ("zoo", "emami"):
-        r = result[setting]
+    def speed_rows(r, name, how):
         n = len(r["seeds"])
         for key, label in (("steps_per_s", "learning-phase env steps/s"),
                            ("updates_per_s", "updates/s inside the update call")):
             target = "≥ 3×" if key == "steps_per_s" else ""
-            lines.append(f"| `{setting}` ({n} seeds) | {label} | {cell(r[key]['ddpg_graph'])} | "
+            lines.append(f"| `{name}`, {how} ({n} runs) | {label} | {cell(r[key]['ddpg_graph'])} | "
                          f"{cell(r[key]['sb3'])} | {ratio(r[key]['ratio'])} | {target} |")
+
+    speed_rows(result["zoo"], "zoo", "one core each")
+    speed_rows(result["emami"], "emami", "one core each")
+    if result.get("zoo_short"):
+        speed_rows(result["zoo_short"], "zoo", "two cores each, 2,600 steps")
     e = result["zoo"]["eval_return"]
     lines.append(f"| `zoo` | deterministic eval return after 20k steps | {cell(e['ddpg_graph'])} | "
                  f"{cell(e['sb3'])} | Mann-Whitney p(ddpg_graph worse) = "
@@ -359,9 +453,10 @@ def markdown(result: dict) -> str:
     rss = result["zoo"]["peak_rss_mib"]
     lines.append(f"| `zoo` | peak RSS, MiB | {cell(rss['ddpg_graph'])} | {cell(rss['sb3'])} | | |")
     roof = result["roofline"]
-    lines.append(f"| `zoo` batch 256 | isolated updates/s vs roofline | {roof['updates_per_s']:.0f} | | "
-                 f"{roof['fraction']:.0%} of {roof['roofline_updates_per_s']:.0f}/s "
-                 f"({roof['matmul_gflops']:.0f} GFLOP/s ÷ {roof['update_gflop']:.3f} GFLOP) | ≥ 80% |")
+    lines.append(f"| `zoo` batch 256, two cores | isolated updates/s vs roofline | "
+                 f"{roof['updates_per_s']:.0f} | | {roof['fraction']:.0%} of "
+                 f"{roof['roofline_updates_per_s']:.0f}/s ({roof['matmul_gflops']:.0f} GFLOP/s ÷ "
+                 f"{roof['update_gflop']:.3f} GFLOP) | ≥ 80% |")
     mem = result["memory"]
     lines.append(f"| `emami`, 1e6-transition buffer full | peak RSS, MiB | {mem['peak_rss_mib']:.0f} | | | "
                  f"< 1024 |")
@@ -373,21 +468,25 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5, help="zoo runs per side (default 5)")
     parser.add_argument("--emami-repeats", type=int, default=3)
+    parser.add_argument("--two-core-repeats", type=int, default=2,
+                        help="alternating zoo_short pairs on two cores (default 2; 0: none)")
     parser.add_argument("--out", default=os.path.join(REPO, "benchmarks"))
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="ddpg_graph config override for its runs (KEY=VALUE)")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke test: a tenth of the steps, 2 seeds, 1 emami repeat")
+                        help="a smoke test: a tenth of the steps, 2 seeds, 1 repeat of the rest")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--setting", default="zoo", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         quicken(10)
         args.seeds, args.emami_repeats = min(args.seeds, 2), 1
+        args.two_core_repeats = min(args.two_core_repeats, 1)
         args.out = os.path.join(args.out, "quick")
     if args.worker:
-        return worker_main(args.worker, args.setting, args.seed, args.overrides)
+        return worker_main(args.worker, args.setting, args.seed, args.overrides, args.threads)
     from ddpg_graph.cli import quiet_tensorflow
     quiet_tensorflow()
     try:
@@ -399,14 +498,15 @@ def main(argv=None) -> int:
         return 2
     started = time.time()
     result = {"machine": machine(), "overrides": args.overrides}
-    print("roofline and memory", flush=True)
+    print("1. the roofline, alone", flush=True)
     result["roofline"] = measure("roofline", "zoo", 0, args.overrides)
-    result["memory"] = measure("memory", "emami", 0)
-    print("emami settings, A B A B", flush=True)
-    result["emami"] = compare_side_by_side("emami", range(args.emami_repeats), args.overrides,
-                                           args.quick)
-    print("zoo settings, A B A B", flush=True)
-    result["zoo"] = compare_side_by_side("zoo", range(args.seeds), args.overrides, args.quick)
+    if args.two_core_repeats:
+        print("2. zoo_short on two cores each, A B A B", flush=True)
+        result["zoo_short"] = alternate("zoo_short", range(args.two_core_repeats),
+                                        args.overrides, args.quick)
+    print("3. zoo, emami and memory on one core each, two at a time", flush=True)
+    result.update(side_by_side(range(args.seeds), range(args.emami_repeats), args.overrides,
+                               args.quick))
     result["wall_time_s"] = time.time() - started
     os.makedirs(args.out, exist_ok=True)
     stem = os.path.join(args.out, f"bench-{result['machine']['date']}")
