@@ -20,7 +20,7 @@ table goes to ``benchmarks/bench-DATE.{json,md}`` (and ``benchmarks/latest.*``).
   inside the update calls; the deterministic evaluation return is the mean of 10 episodes on
   Pendulum-v1 with the same reset seeds on both sides.
 - ``emami``: batch 64, Adam 1e-4 (actor) / 1e-3 (critic), gamma 0.99, tau 0.001, OU noise,
-  4,000 steps, timed from step 1,000. SB3's critic concatenates the action at its input where
+  3,000 steps, timed from step 1,000. SB3's critic concatenates the action at its input where
   Emami's joins the second layer: the same FLOPs to within 0.1%.
 - roofline: the float32 matmul rate of a 256x400 @ 400x300 product in a TensorFlow graph, over
   the FLOPs of one batch-256 ``zoo`` update counted from the layer shapes (``update_flops``);
@@ -47,12 +47,12 @@ SETTINGS = {
     "zoo": dict(steps=20_000, timed_from=10_000, batch=256, actor_lr=1e-3, critic_lr=1e-3,
                 gamma=0.98, tau=0.005, buffer=200_000, learning_starts=10_000,
                 noise=("normal", 0.1)),
-    "emami": dict(steps=4_000, timed_from=1_000, batch=64, actor_lr=1e-4, critic_lr=1e-3,
+    "emami": dict(steps=3_000, timed_from=1_000, batch=64, actor_lr=1e-4, critic_lr=1e-3,
                   gamma=0.99, tau=0.001, buffer=1_000_000, learning_starts=64,
                   noise=("ou", 0.15)),  # 0.3 in Pendulum's action units = 0.15 half ranges
 }
-# the zoo settings with a 1,000-step warm-up and 2,600 timed steps: for speed only
-SETTINGS["zoo_short"] = dict(SETTINGS["zoo"], steps=3_600, timed_from=1_000, learning_starts=1_000)
+# the zoo settings with a 1,000-step warm-up and 1,800 timed steps: for speed only
+SETTINGS["zoo_short"] = dict(SETTINGS["zoo"], steps=2_800, timed_from=1_000, learning_starts=1_000)
 
 
 # -- shared ------------------------------------------------------------------------------------
@@ -445,7 +445,7 @@ def markdown(result: dict) -> str:
     speed_rows(result["zoo"], "zoo", "one core each")
     speed_rows(result["emami"], "emami", "one core each")
     if result.get("zoo_short"):
-        speed_rows(result["zoo_short"], "zoo", "two cores each, 2,600 steps")
+        speed_rows(result["zoo_short"], "zoo", "two cores each, 1,800 steps")
     e = result["zoo"]["eval_return"]
     lines.append(f"| `zoo` | deterministic eval return after 20k steps | {cell(e['ddpg_graph'])} | "
                  f"{cell(e['sb3'])} | Mann-Whitney p(ddpg_graph worse) = "
