@@ -207,7 +207,7 @@ def make_parser() -> argparse.ArgumentParser:
                             description="Pass (exit 0) or fail (exit 1) a run against a reference "
                                         "curve: its smoothed return must stay inside the widened "
                                         "10-90%% band for 80%% of the episodes and its last-10 "
-                                        "mean must reach the band's lower edge.")
+                                        "mean must reach the widened band's lower edge.")
     p.add_argument("run_dir", help="a run directory (holding history.csv)")
     p.add_argument("--reference", required=True,
                    help="a preset name (reproduce/references/NAME.csv) or a CSV path")

@@ -54,6 +54,19 @@ def test_rule_passes_a_typical_run_and_fails_a_broken_one(rng):
     assert not verdict.passed and verdict.final_mean < verdict.final_floor
 
 
+def test_final_floor_is_the_widened_band_edge(rng):
+    ref = build([history_of(learning_curve(rng)) for _ in range(5)])
+    last = slice(len(ref) - 10, len(ref))
+    floor = np.mean(ref.low[last] - (0.5 * (ref.high[last] - ref.low[last]) + 20.0))
+    run = learning_curve(rng)
+    run[-10:] = ref.low[last] - 1.0  # below the bare 10th percentile, inside the margin
+    verdict = compare(history_of(run), ref)
+    assert verdict.final_floor == pytest.approx(floor) and verdict.passed
+    run[-10:] = floor - 1.0
+    verdict = compare(history_of(run), ref)
+    assert not verdict.passed and verdict.inside_fraction >= 0.8  # failed on the floor alone
+
+
 def test_smooth_is_a_centred_moving_average():
     np.testing.assert_allclose(smooth(np.arange(5.0), window=2), [0.5, 1, 2, 3, 3.5])
 
