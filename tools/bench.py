@@ -106,6 +106,11 @@ def quicken(factor: int) -> None:
         s["steps"] = max(s["steps"] // factor // 200 * 200, s["timed_from"] + 400)
 
 
+def thread_settings(threads: int) -> dict:
+    """Config values for ``threads`` in both TF pools; none for 0 (the preset's own)."""
+    return {"intra_op_threads": threads, "inter_op_threads": threads} if threads else {}
+
+
 def graph_config(setting: str, seed: int, overrides, threads: int = 0):
     """The ddpg_graph config of ``setting``; ``threads`` > 0 sets both TF thread pools."""
     from ddpg_graph.config import Config, parse_overrides
@@ -116,8 +121,7 @@ def graph_config(setting: str, seed: int, overrides, threads: int = 0):
         values.update(env_id="Pendulum-v1")
     else:
         values.update(warmup_steps=s["learning_starts"])
-    if threads:
-        values.update(intra_op_threads=threads, inter_op_threads=threads)
+    values.update(thread_settings(threads))
     values.update(parse_overrides(overrides))
     return Config.from_preset("emami" if setting == "emami" else "zoo", **values)
 
@@ -262,8 +266,7 @@ def memory_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     from ddpg_graph.config import Config
     config = Config.from_preset("emami", seed=seed, total_steps=1_000_600, eval_every=0,
                                 checkpoint_every=0, buffer_size=1_000_000,
-                                **({"intra_op_threads": threads, "inter_op_threads": threads}
-                                   if threads else {}))
+                                **thread_settings(threads))
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(config, run_dir, progress=False, overwrite=True)
         rng = np.random.default_rng(seed)
