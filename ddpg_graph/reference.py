@@ -147,6 +147,11 @@ def smooth(values: np.ndarray, window: int = SMOOTH) -> np.ndarray:
     return out
 
 
+def margin(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """How far the band [low, high] is widened on each side: ``WIDEN`` widths plus ``FLOOR``."""
+    return WIDEN * (high - low) + FLOOR
+
+
 def compare(history: History, reference: Reference) -> Verdict:
     n = min(len(history), len(reference))
     if n == 0:
@@ -154,12 +159,12 @@ def compare(history: History, reference: Reference) -> Verdict:
     returns = np.array(history.column("return")[:n], float)
     run = smooth(returns)
     low, high = smooth(reference.low[:n]), smooth(reference.high[:n])
-    margin = WIDEN * (high - low) + FLOOR
-    inside = float(np.mean((run >= low - margin) & (run <= high + margin)))
+    widen = margin(low, high)
+    inside = float(np.mean((run >= low - widen) & (run <= high + widen)))
     last = slice(max(0, n - 10), n)
-    raw_margin = WIDEN * (reference.high[last] - reference.low[last]) + FLOOR
+    final_low, final_high = reference.low[last], reference.high[last]
     final_mean = float(returns[last].mean())
-    final_floor = float((reference.low[last] - raw_margin).mean())
+    final_floor = float((final_low - margin(final_low, final_high)).mean())
     return Verdict(inside >= INSIDE and final_mean >= final_floor, inside, final_mean,
                    final_floor, n)
 
