@@ -44,7 +44,11 @@ def _batch_values(batch):
 class Agent:
     """A DDPG agent for observations of size ``obs_dim`` and actions in [low, high]."""
 
-    def __init__(self, config, obs_dim: int, action_low, action_high, seed: int = None):
+    def __init__(self, config, obs_dim: int, action_low, action_high, seed: int = None,
+                 actor_factory=None, critic_factory=None, step_ops: bool = False):
+        """``actor_factory`` / ``critic_factory``: ``tf_keras`` model factories overriding
+        ``config.actor_model`` / ``config.critic_model``. ``step_ops``: also build the
+        unordered single-step ops (``net.steps``), for tests."""
         self.config = config
         self.obs_dim = int(obs_dim)
         self.action_low = np.asarray(action_low, np.float64)
@@ -52,7 +56,10 @@ class Agent:
         self.graph = tf.Graph()
         self.graph.seed = int(config.seed if seed is None else seed)
         with self.graph.as_default(), tf.device(resolve_device(config.device)):
-            self.net = DDPGGraph(self.obs_dim, self.action_low, self.action_high, config)
+            self.net = DDPGGraph(self.obs_dim, self.action_low, self.action_high, config,
+                                 actor_factory, critic_factory)
+            if step_ops:
+                self.net.build_step_ops()
             self._model_vars = {v.op.name: v for v in self.net.actor_vars + self.net.critic_vars
                                 + self.net.target_vars}
             self._weight_inputs = {name: tf1.placeholder(v.dtype.base_dtype, v.shape)
@@ -79,17 +86,15 @@ class Agent:
         batch_feeds = [n.s, n.a, n.r, n.done, n.s2]
         self._act_fn = self.session.make_callable(n.act_mu, [n.obs])
         self._act_q_fn = self.session.make_callable([n.act_mu, n.act_q], [n.obs])
-        self._train_fn = self.session.make_callable([n.train_op, *n.train_stats], batch_feeds)
-        chain_acted = [n.chain_act_mu, n.chain_act_q] if n.act_q_in_chain else [n.chain_act_mu]
+        self._train_fn = self.session.make_callable([n.train_op, *n.stats], batch_feeds)
         self._act_train_fn = self.session.make_callable(
-            [*chain_acted, n.act_train_op, *n.act_train_stats], [n.obs] + batch_feeds)
+            [n.act_mu, n.act_q, n.train_op, *n.stats], [n.obs] + batch_feeds)
         if config.gradient_steps > 1:  # K updates per run, on K stacked batches
-            acted = [n.act_mu, n.act_q] if n.act_q_in_chain else [n.act_mu]
             stacked_feeds = list(n.batches)
             self._multi_train_fn = self.session.make_callable(
-                [n.multi_train_op, *n.multi_train_stats], stacked_feeds)
+                [n.loop_op, *n.loop_stats], stacked_feeds)
             self._act_multi_train_fn = self.session.make_callable(
-                [*acted, n.act_multi_train_op, *n.act_multi_train_stats], [n.obs] + stacked_feeds)
+                [n.act_mu, n.act_q, n.loop_op, *n.loop_stats], [n.obs] + stacked_feeds)
 
     # -- acting and learning ----------------------------------------------------------
     def act(self, obs) -> np.ndarray:
@@ -119,19 +124,14 @@ class Agent:
                 "q_max": q_max}
 
     def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
-        """``act(obs)`` and ``train(batch)`` in ONE ``session.run``; the action comes from the
-        weights before the update (before all K of them, for stacked batches). With the
-        config's oscilloscope on, the stats also hold ``act_q``, Q(obs, action) by the critic
-        as the actor step sees it (for stacked batches: before the updates); otherwise it is
-        not computed."""
+        """``act(obs)`` and ``train(batch)`` in ONE ``session.run``. The action, and
+        ``stats["act_q"]`` = Q(obs, action), come from the weights before the update (before
+        all K of them, for stacked batches), from the same forward passes as the update's."""
         fn = self._act_multi_train_fn if _stacked(batch) else self._act_train_fn
-        out = fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
-        actor_loss, critic_loss, q_mean, q_max = out[-4:]
-        stats = {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
-                 "q_max": q_max}
-        if self.net.act_q_in_chain:
-            stats["act_q"] = out[1][0, 0]
-        return out[0][0], stats
+        action, act_q, _, actor_loss, critic_loss, q_mean, q_max = fn(
+            np.reshape(obs, (1, -1)), *_batch_values(batch))
+        return action[0], {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
+                           "q_max": q_max, "act_q": act_q[0, 0]}
 
     def _feed(self, batch):
         n = self.net

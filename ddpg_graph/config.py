@@ -38,6 +38,8 @@ class Config:
     activation: str = "relu"
     residual_blocks: int = 0  # > 0: canton's body, a linear layer then N residual blocks
     final_init: float = 3e-3  # final layers drawn from U(-final_init, final_init)
+    actor_model: str = ""  # "package.module:function" making a tf_keras actor (pre-squash output)
+    critic_model: str = ""  # the same for the critic: a model of [obs, action] -> Q
     dtype: str = "float32"
 
     # optimisation
@@ -280,7 +282,8 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     # sezan92's Keras notebook on MountainCarContinuous, memory filled with random steps first.
     "keras_mountaincar": dict(
         env_id="MountainCarContinuous-v0", total_steps=1_000_000, total_episodes=100,
-        actor_hidden=(320, 320, 320), critic_hidden=(640, 640, 640), critic_action_input="concat",
+        actor_model="ddpg_graph.keras_models:mountaincar_actor",
+        critic_model="ddpg_graph.keras_models:mountaincar_critic",
         optimizer="rmsprop", actor_lr=1e-4, critic_lr=1e-3, gamma=0.95, tau=0.001,
         batch_size=256, buffer_size=10_000, prefill_steps=10_000, learning_starts=256,
         noise="ou", noise_theta=0.35, noise_mu=0.8, noise_sigma=0.4, noise_dt=0.01,

@@ -6,3 +6,7 @@ class UserError(Exception):
 
     The CLI prints its message as a single line on stderr and exits with status 2.
     """
+
+
+class ConfigError(UserError):
+    """A setting that cannot work: an invalid hyperparameter, a model factory that does not load."""

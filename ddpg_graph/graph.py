@@ -1,59 +1,66 @@
-"""The whole DDPG static graph, built once into the caller's default ``tf.Graph``.
+"""The whole DDPG static graph, built once into the caller's default ``tf.Graph``, top down.
 
-Symbols (B = batch size, S = observation size, A = action size):
+Symbols (B = batch size, N = rows to act on, S = observation size, A = action size):
 
-=================  =======  ==============================================================
-symbol             shape    meaning
-=================  =======  ==============================================================
-``s``              [B,S]    replay batch: states
-``a``              [B,A]    replay batch: the stored (noisy) actions
-``r``              [B,1]    replay batch: rewards
-``done``           [B,1]    replay batch: 1.0 only for a true terminal (never a time limit)
-``s2``             [B,S]    replay batch: next states
-``obs``            [N,S]    states to act on (N = 1 when stepping an env)
-``act_mu``         [N,A]    ``mu(obs)``: the deterministic action, inside the env's bounds
-``act_q``          [N,1]    ``Q(obs, mu(obs))``: the critic's value of that action (the scope)
-``chain_act_mu``   [1,A]    the action fetched with ``act_train_op``: ``mu(obs)`` before the update
-``chain_act_q``    [1,1]    with the scope on, its Q as the actor step sees the critic (else None)
-``q``              [B,1]    ``Q(s, a)``: the critic on the stored actions
-``y``              [B,1]    ``r + gamma (1 - done) Q'(s2, mu'(s2))``, under stop_gradient
-``critic_loss``    []       mean squared TD error ``mean((q - y)^2)`` + L2 on critic weights
-``mu``             [B,A]    ``mu(s)``: the actor on the batch states
-``q_mu``           [B,1]    ``Q(s, mu(s))``: shares the critic's variables
-``dq_da``          [B,A]    ``dQ(s, a)/da`` at ``a = mu(s)``: the critic-supplied action gradient
-``actor_grads``    per var  ``tf.gradients(mu, theta_mu, grad_ys=-dq_da / B)``
-``actor_loss``     []       ``-mean(q_mu)``; its gradient equals ``actor_grads``
-``critic_grads``   per var  ``d critic_loss / d theta_Q``
-=================  =======  ==============================================================
+==================  ========  ===============================================================
+symbol              shape     meaning
+==================  ========  ===============================================================
+``s``               [B,S]     replay batch: states (default: no rows, for acting alone)
+``a``               [B,A]     replay batch: the stored (noisy) actions (default: no rows)
+``r``               [B,1]     replay batch: rewards
+``done``            [B,1]     replay batch: 1.0 only for a true terminal (never a time limit)
+``s2``              [B,S]     replay batch: next states
+``obs``             [N,S]     states to act on (N = 1 when stepping an env; default: none)
+``mu``              [B,A]     ``mu(s)``: the actor on the batch states
+``act_mu``          [N,A]     ``mu(obs)``: the deterministic action, inside the env's bounds
+``q``               [B,1]     ``Q(s, a)``: the critic on the stored actions
+``act_q``           [N,1]     ``Q(obs, mu(obs))``: the critic's value of that action (the scope)
+``q_targ``          [B,1]     ``Q'(s2, mu'(s2))``: the target networks on the next states
+``y``               [B,1]     ``r + gamma (1 - done) q_targ``, under stop_gradient
+``td_loss``         []        ``mean((q - y)^2)``
+``critic_loss``     []        ``td_loss`` + ``critic_l2`` * L2 of the critic's weight matrices
+``critic_grads``    per var   ``d critic_loss / d theta_Q``
+``q_mu``            [B,1]     ``Q(s, mu(s))``, read after the critic step
+``dq_da``           [B,A]     ``dQ(s, a)/da`` at ``a = mu(s)``: the critic-supplied action gradient
+``actor_grads``     per var   ``tf.gradients(mu, theta_mu, grad_ys=-dq_da / B)``
+``actor_loss``      []        ``-mean(q_mu)``; its gradient equals ``actor_grads``
+``critic_step``     op        one optimiser step on ``critic_loss``
+``actor_step``      op        one optimiser step along ``actor_grads``
+``target_update``   op        ``theta' <- theta' - tau (theta' - theta)``, i.e.
+                              ``tau theta + (1 - tau) theta'``, by ``assign_sub``, both targets
+``train_op``        op        the three steps, ordered as the math needs (below)
+``hard_update``     op        ``theta' <- theta`` (run once at the start)
+==================  ========  ===============================================================
 
-Ops:
+The main networks make one pass each over the batch with the rows to act on appended:
+``actor([s; obs])`` gives ``mu`` and ``act_mu``, ``critic([s; obs], [a; act_mu])`` gives ``q``
+and ``act_q``. So the action of ``act_and_train`` and its Q come from the weights before the
+update, at no extra pass, whatever the display settings; ``act`` feeds ``obs`` alone (the batch
+placeholders default to no rows) and ``train`` the batch alone (``obs`` defaults to none).
 
-- ``critic_train``: one optimiser step on ``critic_loss``.
-- ``actor_train``: one optimiser step along ``actor_grads``.
-- ``soft_update``: ``theta' <- tau theta + (1 - tau) theta'`` for both target networks.
-- ``hard_update``: ``theta' <- theta`` (run once at the start).
-- ``train_op``: the three above in one ordered chain: critic step; then the actor step with
-  ``dq_da`` from the critic as just updated; then soft updates from the new weights.
-  (``config.update_order`` can chain them otherwise, to reproduce tutorials that did.)
-- ``act_train_op``: ``train_op`` plus the action for the next env step, ``chain_act_mu``,
-  from the actor's weights before the update. Without the scope, that is ``act_mu``, and
-  the first step waits for it. With the scope on, the actor step's forward pass runs on the
-  batch with ``obs`` appended as one more row (whose gradient is masked out), which gives
-  the action and ``chain_act_q`` = Q(obs, mu(obs)) for the scope at no extra pass; in the
-  default order that Q is the critic's just after this step's critic update.
-- ``multi_train_op`` / ``act_multi_train_op`` (only when ``config.gradient_steps`` K > 1):
-  a ``tf.while_loop`` of K ordered updates, update k on batch k of the stacked placeholders
-  ``s_k`` [K,B,S], ``a_k`` [K,B,A], ``r_k`` / ``done_k`` [K,B,1], ``s2_k`` [K,B,S]; one
-  ``session.run`` does what K runs of ``train_op`` would. Their stats are the means over the K
-  updates (the max for max Q).
+Builds in the graph: the actor twice (main on ``[s; obs]``, target on ``s2``) and the critic
+three times (main on the stored actions, target, main on ``mu`` after the critic step); one
+optimiser apply op per trainable variable.
 
-The ordering uses control dependencies on resource variables: a forward pass built inside
-``tf.control_dependencies([op])`` reads the variables after ``op`` has written them. That is
-why the chained steps rebuild their forward passes instead of reusing the symbols above.
+Ordering. Reads and writes of resource variables are ordered by control dependencies only
+where the math needs it: in the default order (critic, actor, targets) ``q_mu`` reads the
+critic after ``critic_step``; each target's update follows its own network's step. The
+main forward passes and the target path depend on nothing, so with two inter-op threads
+they run side by side. ``config.update_order`` reorders the steps to reproduce tutorials
+that did (Morvan: targets, actor, critic; the TF2 article: actor, critic, targets); the same
+rules then put each read after the writes before it and each write after the reads before it.
+
+``config.gradient_steps`` K > 1 adds ``loop_op``: a ``tf.while_loop`` whose body is the same
+builder, update k on batch k of the stacked placeholders ``s_k`` [K,B,S], ``a_k`` [K,B,A],
+``r_k`` / ``done_k`` [K,B,1], ``s2_k`` [K,B,S], after ``act_mu`` and ``act_q`` are read; its
+stats are the means over the K updates (the max for max Q).
+
+``build_step_ops()`` (for tests) adds ``steps``: the same builder with no ordering at all,
+whose ``critic_step``, ``actor_step`` and ``target_update`` run one step each.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import List, NamedTuple, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -77,183 +84,201 @@ class Batch(NamedTuple):
     s2: tf.Tensor
 
 
+class Update(NamedTuple):
+    """One DDPG update's symbols, as in the table above."""
+    mu: tf.Tensor
+    act_mu: Optional[tf.Tensor]
+    q: tf.Tensor
+    act_q: Optional[tf.Tensor]
+    q_targ: tf.Tensor
+    y: tf.Tensor
+    td_loss: tf.Tensor
+    critic_loss: tf.Tensor
+    critic_grads: List[tf.Tensor]
+    q_mu: tf.Tensor
+    dq_da: tf.Tensor
+    actor_grads: List[tf.Tensor]
+    actor_loss: tf.Tensor
+    critic_step: tf.Operation
+    actor_step: tf.Operation
+    target_update: tf.Operation
+    train_op: tf.Operation
+    stats: tuple  # actor_loss, td_loss, mean Q, max Q (Q of the stored actions, before the step)
+
+
 class DDPGGraph:
-    def __init__(self, obs_dim: int, action_low: np.ndarray, action_high: np.ndarray, config):
+    """Placeholders, the four networks, one ordered update and the act fetch.
+
+    ``actor_factory`` / ``critic_factory``: ``tf_keras`` model factories (see ``networks``)
+    in place of the built-in builders; ``None`` takes ``config.actor_model`` /
+    ``config.critic_model``, and the built-in builders when those are empty.
+    """
+
+    def __init__(self, obs_dim: int, action_low, action_high, config,
+                 actor_factory=None, critic_factory=None):
         self.config = c = config
         dtype = tf.as_dtype(c.dtype)
-        action_low = np.asarray(action_low, np.float64)
-        action_high = np.asarray(action_high, np.float64)
-        action_dim = len(action_low)
-        self._actor_args = dict(action_low=action_low, action_high=action_high,
-                                hidden=c.actor_hidden, activation=c.activation,
-                                final_init=c.final_init, residual_blocks=c.residual_blocks)
-        self._critic_args = dict(hidden=c.critic_hidden, action_input=c.critic_action_input,
-                                 activation=c.activation, final_init=c.final_init,
-                                 residual_blocks=c.residual_blocks)
+        self.action_low = np.asarray(action_low, np.float64)
+        self.action_high = np.asarray(action_high, np.float64)
+        action_dim = len(self.action_low)
 
         with tf1.name_scope("inputs"):
-            self.s = tf1.placeholder(dtype, [None, obs_dim], "s")
-            self.a = tf1.placeholder(dtype, [None, action_dim], "a")
+            self.s = tf1.placeholder_with_default(tf.zeros([0, obs_dim], dtype), [None, obs_dim], "s")
+            self.a = tf1.placeholder_with_default(tf.zeros([0, action_dim], dtype),
+                                                  [None, action_dim], "a")
             self.r = tf1.placeholder(dtype, [None, 1], "r")
             self.done = tf1.placeholder(dtype, [None, 1], "done")
             self.s2 = tf1.placeholder(dtype, [None, obs_dim], "s2")
-            self.obs = tf1.placeholder(dtype, [None, obs_dim], "obs")
+            self.obs = tf1.placeholder_with_default(tf.zeros([0, obs_dim], dtype),
+                                                    [None, obs_dim], "obs")
         self.batch = Batch(self.s, self.a, self.r, self.done, self.s2)
 
-        # Scopes first; the first build in each creates the variables, later ones reuse them.
-        with tf1.variable_scope("main/pi") as self._pi_scope:
-            self.act_mu = networks.actor(self.obs, **self._actor_args)
-        with tf1.variable_scope("main/q") as self._q_scope:
-            pass
-        with tf1.variable_scope("target/pi") as self._target_pi_scope:
-            pass
-        with tf1.variable_scope("target/q") as self._target_q_scope:
-            pass
+        actor_factory = actor_factory or (networks.load_factory(c.actor_model) if c.actor_model else None)
+        critic_factory = critic_factory or (networks.load_factory(c.critic_model) if c.critic_model else None)
+        make = lambda kind, scope, factory: networks.make_network(  # noqa: E731
+            kind, scope, obs_dim, action_dim, c, dtype, factory)
+        self.actor = make("actor", "main/pi", actor_factory)
+        self.critic = make("critic", "main/q", critic_factory)
+        self.target_actor = make("actor", "target/pi", actor_factory)
+        self.target_critic = make("critic", "target/q", critic_factory)
+        self.actor_vars, self.critic_vars = self.actor.variables, self.critic.variables
+        self.target_vars = self.target_actor.variables + self.target_critic.variables
+        self._pairs = {"pi": _pairs(self.actor_vars, self.target_actor.variables),
+                       "q": _pairs(self.critic_vars, self.target_critic.variables)}
         self._critic_opt = OPTIMIZERS[c.optimizer](c.critic_lr)
         self._actor_opt = OPTIMIZERS[c.optimizer](c.actor_lr)
 
-        # Critic: regression onto the bootstrapped target.
-        terms = self._critic_terms(self.batch, reuse=False)
-        self.q, self.y, self.td_loss, self.critic_loss = (terms[k] for k in
-                                                          ("q", "y", "td_loss", "critic_loss"))
-        self.q_mean, self.q_max = terms["q_mean"], terms["q_max"]
-        with tf1.variable_scope(self._q_scope, reuse=True):
-            self.act_q = networks.critic(self.obs, self.act_mu, **self._critic_args)
-        self.actor_vars = tf1.trainable_variables("main/pi/")
-        self.critic_vars = tf1.trainable_variables("main/q/")
-        self.target_vars = tf1.trainable_variables("target/")
-        self.critic_grads = tf.gradients(self.critic_loss, self.critic_vars)
-
-        # The standalone steps: the symbols of the table above.
-        self.critic_train, _ = self._critic_step([], self.batch, rebuild=False)
-        (self.actor_train, self.mu, self.q_mu, self.dq_da, self.actor_grads,
-         self.actor_loss, _) = self._actor_step([], self.batch)
-        self.soft_update = self._soft_update(after=[])
+        self.update = self._build_update(self.batch, self.obs, ordered=True)
+        for name, value in self.update._asdict().items():  # the table's symbols on self
+            setattr(self, name, value)
         with tf1.name_scope("hard_update"):
-            self.hard_update = tf.group(*[t.assign(m) for m, t in self._target_pairs()])
+            self.hard_update = tf.group(*[t.assign(m) for m, t in self._pairs["pi"] + self._pairs["q"]])
 
-        # The ordered chains; ``train_stats``: actor loss, critic TD loss, mean and max Q.
-        self.train_op, self.train_stats, _ = self._ordered_update([], self.batch)
-        self.act_q_in_chain = c.scope != "off"
-        if self.act_q_in_chain:
-            self.act_train_op, self.act_train_stats, (self.chain_act_mu, self.chain_act_q) = (
-                self._ordered_update([], self.batch, act_obs=self.obs))
-        else:
-            self.act_train_op, self.act_train_stats, _ = self._ordered_update([self.act_mu],
-                                                                              self.batch)
-            self.chain_act_mu, self.chain_act_q = self.act_mu, None
-        if c.gradient_steps > 1:  # the loop acts first, with its own act passes
-            acted = [self.act_mu, self.act_q] if self.act_q_in_chain else [self.act_mu]
+        self.steps = None
+        if c.gradient_steps > 1:
             with tf1.name_scope("stacked_inputs"):
                 self.batches = Batch(*[tf1.placeholder(dtype, [c.gradient_steps] + t.shape.as_list(),
                                                        t.op.name.split("/")[-1] + "_k")
                                        for t in self.batch])
-            self.multi_train_op, self.multi_train_stats = self._update_loop([], self.batches)
-            self.act_multi_train_op, self.act_multi_train_stats = self._update_loop(
-                acted, self.batches)
+            self.loop_op, self.loop_stats = self._update_loop(self.batches)
 
-    # -- builders ---------------------------------------------------------------------
-    def _critic_terms(self, batch: Batch, reuse: bool) -> dict:
-        """``q = Q(s, a)``, the target ``y`` and the losses on ``batch``, built in the current
-        context."""
+    def build_step_ops(self) -> Update:
+        """``self.steps``: the update built again with no ordering, so that its
+        ``critic_step``, ``actor_step`` and ``target_update`` each run one step alone (tests)."""
+        with tf1.name_scope("steps"):
+            self.steps = self._build_update(self.batch, None, ordered=False)
+        return self.steps
+
+    # -- the update, top down --------------------------------------------------------------
+    def _build_update(self, batch: Batch, obs, ordered: bool) -> Update:
+        """One DDPG update on ``batch``, acting on ``obs`` [N,S] too when it is given.
+
+        ``ordered``: each step reads after the writes of the steps before it and writes after
+        their reads, in ``config.update_order``; else no step waits for another.
+        """
         c = self.config
-        with tf1.name_scope("critic_loss"):
-            with tf1.variable_scope(self._q_scope, reuse=reuse):
-                q = networks.critic(batch.s, batch.a, **self._critic_args)
-            with tf1.variable_scope(self._target_pi_scope, reuse=reuse):
-                mu_targ = networks.actor(batch.s2, **self._actor_args)
-            with tf1.variable_scope(self._target_q_scope, reuse=reuse):
-                q_targ = networks.critic(batch.s2, mu_targ, **self._critic_args)
-            # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
-            keep = batch.done if c.bootstrap_on_terminal else 1.0 - batch.done
-            y = tf.stop_gradient(batch.r + c.gamma * keep * q_targ, name="y")
-            td_loss = tf.reduce_mean(tf.square(q - y))
-            critic_loss = td_loss
-            if c.critic_l2 > 0:
-                weights = [v for v in tf1.trainable_variables("main/q/")
-                           if v.op.name.split("/")[-1].startswith("w")]
-                critic_loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
-            return {"q": q, "y": y, "td_loss": td_loss, "critic_loss": critic_loss,
-                    "q_mean": tf.reduce_mean(q), "q_max": tf.reduce_max(q)}
+        order = c.update_order.split(",")
+        done = {}  # the steps built so far: name -> its symbols
+        before = lambda step: done[step] if ordered and step in done else {}  # noqa: E731
+        built_in_order = lambda first, then: (ordered and first in done and then in done  # noqa: E731
+                                              and list(done).index(first) < list(done).index(then))
+        rows = tf.shape(batch.s)[0]
 
-    def _critic_step(self, after, batch: Batch, rebuild: bool):
-        """A critic update on ``batch`` after ``after``, and its (TD loss, mean Q, max Q)
-        before it. ``rebuild``: read the variables anew after ``after`` (needed when ``after``
-        wrote any the critic's loss reads, e.g. a soft update that runs first); without it
-        ``batch`` must be the placeholders, whose loss is already built."""
-        if not rebuild:
-            with tf.control_dependencies(after):
-                train = self._critic_opt.apply_gradients(
-                    list(zip(self.critic_grads, self.critic_vars)), name="critic_train")
-            return train, (self.td_loss, self.q_mean, self.q_max)
-        with tf.control_dependencies(after), tf1.name_scope("critic_step"):
-            terms = self._critic_terms(batch, reuse=True)
-            grads = tf.gradients(terms["critic_loss"], self.critic_vars)
-            train = self._critic_opt.apply_gradients(list(zip(grads, self.critic_vars)))
-            return train, (terms["td_loss"], terms["q_mean"], terms["q_max"])
+        with tf1.name_scope("main"):
+            states = batch.s if obs is None else tf.concat([batch.s, obs], 0)
+            mu_all = self._policy(self.actor, states)
+            actions = batch.a if obs is None else tf.concat([batch.a, mu_all[rows:]], 0)
+            q_all = self.critic(states, actions)
+            mu, q = mu_all[:rows], q_all[:rows]
 
-    def _actor_step(self, after, batch: Batch, act_obs=None):
-        """Builds, after the ops in ``after``: ``mu(s)``, ``Q(s, mu(s))``, ``dq_da`` and the
-        actor update along ``-dq_da / B`` pushed back through ``mu``. With ``act_obs`` [N,S],
-        the forward pass also runs on those rows (their gradient masked to zero) and the
-        last item returned is their (``mu`` [N,A], ``Q`` [N,1]); else it is None."""
-        with tf.control_dependencies(after), tf1.name_scope("actor_step"):
-            rows = tf.shape(batch.s)[0]
-            s = batch.s if act_obs is None else tf.concat([batch.s, act_obs], 0)
-            with tf1.variable_scope(self._pi_scope, reuse=True):
-                mu_all = networks.actor(s, **self._actor_args)
-            with tf1.variable_scope(self._q_scope, reuse=True):
-                q_all = networks.critic(s, mu_all, **self._critic_args)
-            dq_da_all = tf.gradients(q_all, mu_all)[0]  # row i depends on row i alone
-            grad_ys = -dq_da_all / tf.cast(rows, s.dtype)
-            mu, q_mu, dq_da, acted = mu_all, q_all, dq_da_all, None
-            if act_obs is not None:
-                grad_ys = tf.pad(grad_ys[:rows], [[0, tf.shape(act_obs)[0]], [0, 0]])
-                mu, q_mu, dq_da = mu_all[:rows], q_all[:rows], dq_da_all[:rows]
-                acted = (mu_all[rows:], q_all[rows:])
-            grads = tf.gradients(mu_all, self.actor_vars, grad_ys=grad_ys)
-            train = self._actor_opt.apply_gradients(list(zip(grads, self.actor_vars)))
-            return train, mu, q_mu, dq_da, grads, -tf.reduce_mean(q_mu), acted
+        def critic_step():
+            after_targets = before("targets").get("ops", [])  # Morvan: y reads the new targets
+            with tf1.name_scope("target"), tf.control_dependencies(after_targets):
+                q_targ = self.target_critic(batch.s2, self._policy(self.target_actor, batch.s2))
+            with tf1.name_scope("critic_loss"):
+                # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
+                keep = batch.done if c.bootstrap_on_terminal else 1.0 - batch.done
+                y = tf.stop_gradient(batch.r + c.gamma * keep * q_targ, name="y")
+                td_loss = tf.reduce_mean(tf.square(q - y), name="td_loss")
+                critic_loss = td_loss
+                if c.critic_l2 > 0:
+                    weights = [v for v in self.critic_vars if v.shape.ndims >= 2]
+                    critic_loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
+                critic_grads = tf.gradients(critic_loss, self.critic_vars, name="critic_grads")
+            # the critic's weights change only after earlier steps have read them
+            readers = before("actor").get("reads", []) + before("targets").get("ops", [])
+            with tf.control_dependencies(readers):
+                op = self._critic_opt.apply_gradients(list(zip(critic_grads, self.critic_vars)),
+                                                      name="critic_step")
+            return dict(q_targ=q_targ, y=y, td_loss=td_loss, critic_loss=critic_loss,
+                        critic_grads=critic_grads, op=op, reads=[y])
 
-    def _soft_update(self, after):
-        """``theta' <- theta' - tau (theta' - theta)``, i.e. ``tau theta + (1 - tau) theta'``,
-        as one in-place op per variable: a subtraction and ``ResourceApplyGradientDescent``
-        instead of two products, a sum and an assignment (three times faster)."""
-        with tf.control_dependencies(after), tf1.name_scope("soft_update"):
-            tau = tf.constant(self.config.tau, self.target_vars[0].dtype.base_dtype)
-            return tf.group(*[tf.raw_ops.ResourceApplyGradientDescent(
-                var=t.handle, alpha=tau, delta=t.read_value() - m.read_value())
-                for m, t in self._target_pairs()])
+        def actor_step():
+            with tf1.name_scope("actor_loss"), tf.control_dependencies(before("critic").get("ops", [])):
+                q_mu = self.critic(batch.s, mu)  # reads the critic after its step
+                actor_loss = -tf.reduce_mean(q_mu)
+            with tf1.name_scope("actor_grads"):
+                dq_da = tf.gradients(q_mu, mu, name="dq_da")[0]
+                actor_grads = tf.gradients(mu, self.actor_vars, grad_ys=-dq_da / tf.cast(rows, mu.dtype))
+            with tf.control_dependencies(before("targets").get("ops", [])):  # they read the actor
+                op = self._actor_opt.apply_gradients(list(zip(actor_grads, self.actor_vars)),
+                                                     name="actor_step")
+            return dict(q_mu=q_mu, dq_da=dq_da, actor_grads=actor_grads, actor_loss=actor_loss,
+                        op=op, reads=[q_mu])
 
-    def _ordered_update(self, after, batch: Batch, rebuild: bool = False, act_obs=None):
-        """The three steps on ``batch`` chained in ``config.update_order`` (default critic,
-        actor, targets), the first after ``after``; returns the last op, the stats and the
-        actor step's (mu, Q) of ``act_obs`` (None without it). ``rebuild``: build every
-        forward pass anew (``batch`` is not the placeholders)."""
-        deps, actor_loss, critic_stats, acted = list(after), None, None, None
-        for position, step in enumerate(self.config.update_order.split(",")):
-            if step == "critic":
-                op, critic_stats = self._critic_step(deps, batch, rebuild=rebuild or position > 0)
-            elif step == "actor":
-                op, *_, actor_loss, acted = self._actor_step(deps, batch, act_obs)
-            else:
-                op = self._soft_update(deps)
-            deps = [op]
-        return op, (actor_loss,) + critic_stats, acted
+        def target_update():
+            # The TD target reads the old targets: the critic's step already waits for it,
+            # the actor's only if it came after the critic's.
+            td_target = [] if built_in_order("critic", "actor") else before("critic").get("reads", [])
+            op = self._target_update(after_pi=before("actor").get("ops", []) + td_target,
+                                     after_q=before("critic").get("ops", []))
+            return dict(op=op)
 
-    def _update_loop(self, after, batches: Batch):
-        """``tf.while_loop`` over the K stacked batches: update k = ``_ordered_update`` on
-        batch k, each iteration starting once the previous one's last write is done. Returns
-        an op that ends with the loop and the stats averaged over the K updates."""
+        builders = {"critic": critic_step, "actor": actor_step, "targets": target_update}
+        for step in order:
+            done[step] = builders[step]()
+            done[step]["ops"] = [done[step]["op"]]
+        critic, actor = done["critic"], done["actor"]
+        train_op = tf.group(critic["op"], actor["op"], done["targets"]["op"], name="train_op")
+        stats = (actor["actor_loss"], critic["td_loss"], tf.reduce_mean(q), tf.reduce_max(q))
+        return Update(mu=mu, act_mu=None if obs is None else mu_all[rows:], q=q,
+                      act_q=None if obs is None else q_all[rows:], q_targ=critic["q_targ"],
+                      y=critic["y"], td_loss=critic["td_loss"], critic_loss=critic["critic_loss"],
+                      critic_grads=critic["critic_grads"], q_mu=actor["q_mu"], dq_da=actor["dq_da"],
+                      actor_grads=actor["actor_grads"], actor_loss=actor["actor_loss"],
+                      critic_step=critic["op"], actor_step=actor["op"],
+                      target_update=done["targets"]["op"], train_op=train_op, stats=stats)
+
+    def _policy(self, actor, states):
+        """``mu(states)`` [N,A]: the actor's output squashed into the env's bounds."""
+        return networks.squash(actor(states), self.action_low, self.action_high)
+
+    def _target_update(self, after_pi, after_q):
+        """``theta' <- theta' - tau (theta' - theta)`` for every target variable, the target
+        actor's after ``after_pi``, the target critic's after ``after_q``."""
+        tau = tf.constant(self.config.tau, self.target_vars[0].dtype.base_dtype, name="tau")
+        ops = []
+        with tf1.name_scope("target_update"):
+            for key, after in (("pi", after_pi), ("q", after_q)):
+                with tf.control_dependencies(after):
+                    ops += [t.assign_sub(tau * (t.read_value() - m.read_value()), read_value=False)
+                            for m, t in self._pairs[key]]
+            return tf.group(*ops, name="target_update")
+
+    def _update_loop(self, batches: Batch):
+        """``tf.while_loop`` over the K stacked batches, each iteration ``_build_update`` on
+        batch k, starting once the previous one's writes are done and after ``act_mu`` and
+        ``act_q`` have been read. Returns an op that ends with the loop and the stats averaged
+        over the K updates (max Q: the maximum)."""
         steps = self.config.gradient_steps
         dtype = batches.s.dtype
-        with tf.control_dependencies(after):
-            start = tf.identity(tf.constant(0), name="first_update")  # waits for ``after``
+        with tf.control_dependencies([self.act_mu, self.act_q]):
+            start = tf.identity(tf.constant(0), name="first_update")  # waits for the act fetch
 
         def body(k, sums, q_max):
-            op, stats, _ = self._ordered_update([], Batch(*[t[k] for t in batches]), rebuild=True)
-            actor_loss, td_loss, q_mean, batch_q_max = stats
-            with tf.control_dependencies([op]):  # the next iteration reads after these writes
+            update = self._build_update(Batch(*[t[k] for t in batches]), None, ordered=True)
+            actor_loss, td_loss, q_mean, batch_q_max = update.stats
+            with tf.control_dependencies([update.train_op]):  # the next iteration reads after
                 return (k + 1, [tf.identity(x + y) for x, y in zip(sums, (actor_loss, td_loss, q_mean))],
                         tf.identity(tf.maximum(q_max, batch_q_max)))
 
@@ -265,9 +290,8 @@ class DDPGGraph:
             means = [x / steps for x in sums]
             return tf.group(*sums, q_max), (means[0], means[1], means[2], q_max)
 
-    def _target_pairs(self):
-        """(online variable, target variable) pairs, matched by name."""
-        targets = {v.op.name[len("target/"):]: v for v in self.target_vars}
-        online = self.actor_vars + self.critic_vars
-        assert len(online) == len(targets)
-        return [(m, targets[m.op.name[len("main/"):]]) for m in online]
+
+def _pairs(online, target):
+    """(online variable, target variable) pairs of two networks of the same architecture."""
+    assert [v.shape.as_list() for v in online] == [v.shape.as_list() for v in target]
+    return list(zip(online, target))

@@ -1,94 +1,236 @@
-"""Graph builders for the actor ``mu(s)`` and the critic ``Q(s, a)``.
+"""The actor and the critic as objects: variables made once, one forward pass per call.
 
-Call them inside a ``tf.compat.v1.variable_scope``; calling again in the same scope with
-``reuse=True`` shares the variables (``critic(s, mu)`` reuses ``critic(s, a)``'s weights).
-All variables are resource variables so that control dependencies order reads and writes.
+An actor maps observations [N,S] to *pre-squash* actions [N,A]; the graph squashes them into
+the env's bounds (``squash``). A critic maps observations [N,S] and actions [N,A] to Q [N,1].
+Making the variables apart from the forward passes lets the graph call a network wherever
+the math needs it (``critic(s, a)``, ``critic(s, mu)``) and lets a ``tf_keras`` model stand in
+for the built-in one: both are "a callable with ``variables``".
 
-Initialisation follows the paper: hidden weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-the final layer ~ U(-final_init, final_init) so that early outputs sit near zero.
+Two sources:
+
+- the built-in builders for the tutorials' architectures (``BuiltinActor``,
+  ``BuiltinCritic``). Initialisation follows the paper: hidden weights and biases ~
+  U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the final layer ~ U(-final_init, final_init) so that
+  early outputs sit near zero. Every initialiser has its own op seed, derived from the
+  variable's name, so the initial weights depend on the graph's seed and the variable, not on
+  how many ops were built before it;
+- a ``tf_keras`` model factory, named ``"package.module:function"`` in the config
+  (``KerasNetwork``). A factory takes ``(obs_dim, action_dim)`` and returns a new model; the
+  target network is a second call, with its own variables.
+
+All variables are resource variables, so control dependencies order their reads and writes.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+import importlib
+import random
+import zlib
+from typing import Callable, List, Sequence
 
 import numpy as np
 import tensorflow as tf
+
+from .errors import ConfigError
 
 tf1 = tf.compat.v1
 
 ACTIVATIONS = {"relu": tf.nn.relu, "elu": tf.nn.elu, "tanh": tf.nn.tanh}
 
 
-def dense(inputs: Sequence[tf.Tensor], units: int, name: str, init_range: float = None,
-          activation=None) -> tf.Tensor:
-    """``activation(sum_j inputs[j] @ W_j + b)``: a dense layer over one or more input tensors.
+def squash(pre_squash: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray) -> tf.Tensor:
+    """``centre + half_range * tanh(pre_squash)``: [N,A] actions inside [low, high]."""
+    centre = tf.constant((action_high + action_low) / 2.0, pre_squash.dtype)
+    half_range = tf.constant((action_high - action_low) / 2.0, pre_squash.dtype)
+    return centre + half_range * tf.tanh(pre_squash)
+
+
+class Dense:
+    """``activation(sum_j inputs[j] @ W_j + b)``: a dense layer over one or more inputs.
 
     Several inputs let a layer take the action beside the state features without a concat
-    (Emami/the paper: the action enters the critic's 2nd layer). ``init_range`` defaults to
-    1/sqrt(total fan-in).
+    (Emami and the paper: the action enters the critic's 2nd layer). ``init_range`` defaults
+    to 1/sqrt(total fan-in). The variables are made in the caller's variable scope.
     """
-    fan_in = sum(int(x.shape[-1]) for x in inputs)
-    limit = init_range if init_range is not None else 1.0 / np.sqrt(fan_in)
-    init = tf1.random_uniform_initializer(-limit, limit)
-    dtype = inputs[0].dtype
-    with tf1.variable_scope(name):
-        total = None
-        for j, x in enumerate(inputs):
-            w = tf1.get_variable(f"w{j}" if len(inputs) > 1 else "w", [int(x.shape[-1]), units],
-                                 dtype, init, use_resource=True)
-            term = tf.matmul(x, w)
-            total = term if total is None else total + term
-        b = tf1.get_variable("b", [units], dtype, init, use_resource=True)
-        out = total + b
-    return activation(out) if activation is not None else out
+
+    def __init__(self, fan_ins: Sequence[int], units: int, name: str, dtype,
+                 init_range: float = None, activation=None):
+        limit = init_range if init_range is not None else 1.0 / np.sqrt(sum(fan_ins))
+        self.activation = activation
+        with tf1.variable_scope(name):
+            self.weights = [_variable(f"w{j}" if len(fan_ins) > 1 else "w", [n, units], dtype, limit)
+                            for j, n in enumerate(fan_ins)]
+            self.bias = _variable("b", [units], dtype, limit)
+
+    def __call__(self, *inputs: tf.Tensor) -> tf.Tensor:
+        out = tf.add_n([tf.matmul(x, w) for x, w in zip(inputs, self.weights)]) + self.bias
+        return self.activation(out) if self.activation is not None else out
 
 
-def residual_block(h: tf.Tensor, name: str, activation) -> tf.Tensor:
-    """``h + act(W2 act(W1 h))`` with a bottleneck of half the width (canton's ResDense)."""
-    width = int(h.shape[-1])
-    with tf1.variable_scope(name):
-        inner = dense([h], max(width // 2, 1), "in", activation=activation)
-        return h + dense([inner], width, "out", activation=activation)
+def _variable(name: str, shape, dtype, limit: float):
+    seed = zlib.crc32(f"{tf1.get_variable_scope().name}/{name}".encode()) & 0x7FFFFFFF
+    return tf1.get_variable(name, shape, dtype, tf1.random_uniform_initializer(-limit, limit, seed),
+                            use_resource=True)
 
 
-def torso(x: tf.Tensor, hidden: Sequence[int], activation: str, residual_blocks: int = 0,
-          second_input: tf.Tensor = None) -> tf.Tensor:
+class Torso:
     """The hidden layers shared by both builders.
 
-    ``residual_blocks == 0``: an MLP of ``hidden`` widths, ``second_input`` (the critic's
-    action, Emami style) joining the second layer. ``residual_blocks > 0``: canton's body, a
-    linear layer of width ``hidden[0]`` followed by that many residual blocks.
+    ``residual_blocks == 0``: an MLP of ``hidden`` widths; ``second_dim`` > 0 makes the second
+    layer take a second input of that size (the critic's action, Emami style).
+    ``residual_blocks > 0``: canton's body, a linear layer of width ``hidden[0]`` followed by
+    that many blocks ``h + act(W2 act(W1 h))`` with a bottleneck of half the width.
     """
-    act = ACTIVATIONS[activation]
-    if residual_blocks:
-        h = dense([x], hidden[0], "l0")
-        for i in range(residual_blocks):
-            h = residual_block(h, f"res{i}", act)
+
+    def __init__(self, in_dim: int, hidden: Sequence[int], activation: str, dtype,
+                 residual_blocks: int = 0, second_dim: int = 0):
+        act = ACTIVATIONS[activation]
+        self.residual = residual_blocks > 0
+        if self.residual:
+            width = hidden[0]
+            self.layers: List = [Dense([in_dim], width, "l0", dtype)]
+            for i in range(residual_blocks):
+                with tf1.variable_scope(f"res{i}"):
+                    self.layers.append((Dense([width], max(width // 2, 1), "in", dtype, activation=act),
+                                        Dense([max(width // 2, 1)], width, "out", dtype, activation=act)))
+            self.width = width
+            return
+        self.layers, width = [], in_dim
+        for i, units in enumerate(hidden):
+            fan_ins = [width, second_dim] if (i == 1 and second_dim) else [width]
+            self.layers.append(Dense(fan_ins, units, f"l{i}", dtype, activation=act))
+            width = units
+        self.width = width
+
+    def __call__(self, x: tf.Tensor, second: tf.Tensor = None) -> tf.Tensor:
+        if self.residual:
+            h = self.layers[0](x)
+            for inner, outer in self.layers[1:]:
+                h = h + outer(inner(h))
+            return h
+        h = x
+        for i, layer in enumerate(self.layers):
+            h = layer(h, second) if (i == 1 and second is not None) else layer(h)
         return h
-    h = x
-    for i, width in enumerate(hidden):
-        inputs = [h, second_input] if (i == 1 and second_input is not None) else [h]
-        h = dense(inputs, width, f"l{i}", activation=act)
-    return h
 
 
-def actor(s: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray,
-          hidden: Sequence[int], activation: str = "relu", final_init: float = 3e-3,
-          residual_blocks: int = 0) -> tf.Tensor:
-    """``mu(s)`` [B,A]: a torso with a tanh output mapped onto [action_low, action_high]."""
-    h = torso(s, hidden, activation, residual_blocks)
-    unit = tf.tanh(dense([h], len(action_low), "out", init_range=final_init))
-    centre = tf.constant((action_high + action_low) / 2.0, s.dtype)
-    half_range = tf.constant((action_high - action_low) / 2.0, s.dtype)
-    return centre + half_range * unit
+class BuiltinActor:
+    """``pre_squash(s)`` [N,A]: a torso and a linear output layer (made in the caller's scope)."""
+
+    def __init__(self, obs_dim: int, action_dim: int, config, dtype):
+        c = config
+        self.scope = tf1.get_variable_scope().name
+        self.torso = Torso(obs_dim, c.actor_hidden, c.activation, dtype, c.residual_blocks)
+        self.out = Dense([self.torso.width], action_dim, "out", dtype, init_range=c.final_init)
+
+    def __call__(self, s: tf.Tensor) -> tf.Tensor:
+        return self.out(self.torso(s))
+
+    @property
+    def variables(self) -> list:
+        return trainable_variables(self.scope)
 
 
-def critic(s: tf.Tensor, a: tf.Tensor, hidden: Sequence[int], action_input: str = "second",
-           activation: str = "relu", final_init: float = 3e-3, residual_blocks: int = 0) -> tf.Tensor:
-    """``Q(s, a)`` [B,1]. ``action_input``: "second" feeds ``a`` into the second hidden layer,
-    "concat" concatenates ``[s, a]`` at the input."""
-    if action_input == "concat":
-        h = torso(tf.concat([s, a], axis=1), hidden, activation, residual_blocks)
-    else:
-        h = torso(s, hidden, activation, residual_blocks, second_input=a)
-    return dense([h], 1, "out", init_range=final_init)
+class BuiltinCritic:
+    """``Q(s, a)`` [N,1]. ``critic_action_input``: "second" feeds ``a`` into the second hidden
+    layer, "concat" concatenates ``[s, a]`` at the input."""
+
+    def __init__(self, obs_dim: int, action_dim: int, config, dtype):
+        c = config
+        self.scope = tf1.get_variable_scope().name
+        self.concat = c.critic_action_input == "concat"
+        in_dim, second_dim = (obs_dim + action_dim, 0) if self.concat else (obs_dim, action_dim)
+        self.torso = Torso(in_dim, c.critic_hidden, c.activation, dtype, c.residual_blocks, second_dim)
+        self.out = Dense([self.torso.width], 1, "out", dtype, init_range=c.final_init)
+
+    def __call__(self, s: tf.Tensor, a: tf.Tensor) -> tf.Tensor:
+        if self.concat:
+            return self.out(self.torso(tf.concat([s, a], axis=1)))
+        return self.out(self.torso(s, a))
+
+    @property
+    def variables(self) -> list:
+        return trainable_variables(self.scope)
+
+
+class KerasNetwork:
+    """A ``tf_keras`` model used as the actor (``model(s)``) or the critic: ``model([s, a])``
+    for a model of two inputs, ``model(concat([s, a]))`` for one of a single input (e.g. a
+    ``Sequential``)."""
+
+    def __init__(self, model, takes_action: bool):
+        self.model, self.takes_action = model, takes_action
+        self.concat = takes_action and len(model.inputs or [None]) == 1  # Sequential: None
+
+    @property
+    def variables(self) -> list:
+        return list(self.model.trainable_variables)
+
+    def __call__(self, s: tf.Tensor, a: tf.Tensor = None) -> tf.Tensor:
+        if not self.takes_action:
+            return self.model(s)
+        return self.model(tf.concat([s, a], axis=1)) if self.concat else self.model([s, a])
+
+
+def load_factory(spec) -> Callable:
+    """``"package.module:function"`` (or a callable) -> the model factory it names."""
+    if callable(spec):
+        return spec
+    module_name, _, attr = str(spec).partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"a model factory is named 'package.module:function', got {spec!r}")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except ImportError as exc:
+        raise ConfigError(f"cannot import {module_name!r} for model factory {spec!r}: {exc}") from None
+    except AttributeError:
+        raise ConfigError(f"module {module_name!r} has no {attr!r} (model factory {spec!r})") from None
+    if not callable(factory):
+        raise ConfigError(f"model factory {spec!r} is not callable")
+    return factory
+
+
+def make_network(kind: str, scope: str, obs_dim: int, action_dim: int, config, dtype,
+                 factory=None):
+    """The actor (``kind="actor"``) or critic, its variables made under ``scope``: the
+    built-in builder, or ``factory(obs_dim, action_dim)``'s ``tf_keras`` model."""
+    with tf1.variable_scope(scope):
+        if factory is None:
+            builder = BuiltinActor if kind == "actor" else BuiltinCritic
+            return builder(obs_dim, action_dim, config, dtype)
+        with _keras_seeds(scope):
+            model = factory(obs_dim, action_dim)
+            if not callable(model) or not hasattr(type(model), "trainable_variables"):
+                raise ConfigError(f"the {kind} factory must return a tf_keras model, "
+                                  f"got {type(model).__name__}")
+            if not model.built:  # a Sequential without an input shape makes its variables here
+                model.build((None, obs_dim if kind == "actor" else obs_dim + action_dim))
+        other = sorted({v.dtype.base_dtype.name for v in model.weights} - {dtype.name})
+        if other:
+            raise ConfigError(f"the {kind} model has {other[0]} weights but the config's "
+                              f"dtype is {dtype.name}: make them agree")
+        return KerasNetwork(model, takes_action=(kind == "critic"))
+
+
+@contextlib.contextmanager
+def _keras_seeds(scope: str):
+    """Seeds tf_keras's unseeded initialisers from the graph's seed and ``scope``.
+
+    Pitfall: an unseeded tf_keras initialiser draws its seed from Python's global ``random``
+    (new weights in every process) unless tf_keras's thread-local seed generator is set, which
+    ``tf_keras.utils.set_random_seed`` does along with every global seed. We set only that
+    generator, for this thread, and put back what was there.
+    """
+    from tf_keras.src import backend
+    seed = zlib.crc32(f"{tf1.get_default_graph().seed}/{scope}".encode())
+    saved = getattr(backend._SEED_GENERATOR, "generator", None)
+    backend._SEED_GENERATOR.generator = random.Random(seed)
+    try:
+        yield
+    finally:
+        backend._SEED_GENERATOR.generator = saved
+
+
+def trainable_variables(scope: str) -> list:
+    """The trainable variables made under ``scope``, in creation order."""
+    return tf1.trainable_variables(scope + "/")

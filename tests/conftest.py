@@ -26,8 +26,9 @@ def small_config(**overrides):
     return Config(**values)
 
 
-def make_agent(**overrides):
-    return Agent(small_config(**overrides), OBS_DIM, LOW, HIGH)
+def make_agent(step_ops=False, **overrides):
+    """A small float64 agent; ``step_ops``: with the unordered single-step ops (``net.steps``)."""
+    return Agent(small_config(**overrides), OBS_DIM, LOW, HIGH, step_ops=step_ops)
 
 
 def random_batch(rng, n=16, done_fraction=0.25):

@@ -42,10 +42,10 @@ def randomise(agent, rng, scale=0.5):
 # -- gradients --------------------------------------------------------------------------
 @pytest.mark.parametrize("action_input", ARCHITECTURES)
 def test_dq_da_matches_finite_differences(action_input, rng):
-    agent = make_agent(critic_action_input=action_input)
+    agent = make_agent(critic_action_input=action_input, step_ops=True)
     randomise(agent, rng)
     net, batch = agent.net, random_batch(rng)
-    mu, dq_da = agent.session.run([net.mu, net.dq_da], {net.s: batch["s"]})
+    mu, dq_da = agent.session.run([net.steps.mu, net.steps.dq_da], {net.s: batch["s"]})
 
     def q_of(a):
         return agent.session.run(net.q, {net.s: batch["s"], net.a: a})[:, 0]
@@ -61,15 +61,15 @@ def test_dq_da_matches_finite_differences(action_input, rng):
 
 @pytest.mark.parametrize("action_input", ARCHITECTURES)
 def test_actor_gradients_match_finite_differences_of_actor_loss(action_input, rng):
-    agent = make_agent(critic_action_input=action_input)
+    agent = make_agent(critic_action_input=action_input, step_ops=True)
     weights = randomise(agent, rng)
     net, batch = agent.net, random_batch(rng)
     feed = {net.s: batch["s"]}
-    grads = agent.session.run(net.actor_grads, feed)
+    grads = agent.session.run(net.steps.actor_grads, feed)
 
     def actor_loss(name, value):
         agent.set_weights({name: value})
-        return agent.session.run(net.actor_loss, feed)
+        return agent.session.run(net.steps.actor_loss, feed)
 
     eps = 1e-6
     checked = 0
@@ -144,9 +144,9 @@ def test_targets_start_equal_to_online():
 
 def test_soft_update_is_polyak_average(rng):
     tau = 0.1
-    agent = make_agent(tau=tau)
+    agent = make_agent(tau=tau, step_ops=True)
     before = randomise(agent, rng)
-    agent.session.run(agent.net.soft_update)
+    agent.session.run(agent.net.steps.target_update)
     after = agent.get_weights()
     for name in before:
         if name.startswith("main/"):
@@ -158,14 +158,15 @@ def test_soft_update_is_polyak_average(rng):
 
 # -- the update order ----------------------------------------------------------------------
 def test_fused_update_equals_the_three_steps_in_order(rng):
-    fused, stepwise = make_agent(), make_agent()
+    fused, stepwise = make_agent(), make_agent(step_ops=True)
     weights = randomise(fused, rng)
     stepwise.set_weights(weights)
+    steps = stepwise.net.steps
     for _ in range(3):
         batch = random_batch(rng)
         fused.train(batch)
         feed = stepwise._feed(batch)
-        for op in (stepwise.net.critic_train, stepwise.net.actor_train, stepwise.net.soft_update):
+        for op in (steps.critic_step, steps.actor_step, steps.target_update):
             stepwise.session.run(op, feed)
     a, b = fused.get_weights(), stepwise.get_weights()
     for name in a:
@@ -176,13 +177,14 @@ def test_fused_update_equals_the_three_steps_in_order(rng):
 def test_fused_update_differs_from_actor_step_on_the_old_critic(rng):
     """The order matters: an actor step before the critic step gives other weights, so the
     equality above is a real check of the ordering."""
-    fused, reordered = make_agent(), make_agent()
+    fused, reordered = make_agent(), make_agent(step_ops=True)
     weights = randomise(fused, rng)
     reordered.set_weights(weights)
     batch = random_batch(rng)
     fused.train(batch)
     feed = reordered._feed(batch)
-    for op in (reordered.net.actor_train, reordered.net.critic_train, reordered.net.soft_update):
+    steps = reordered.net.steps
+    for op in (steps.actor_step, steps.critic_step, steps.target_update):
         reordered.session.run(op, feed)
     assert not np.allclose(fused.get_weights()["main/pi/l0/w"],
                            reordered.get_weights()["main/pi/l0/w"], rtol=1e-9, atol=0)
@@ -197,7 +199,7 @@ def test_act_and_train_acts_before_updating(rng):
         action, stats = together.act_and_train(obs, batch)
         expected_action = apart.act(obs)
         expected_stats = apart.train(batch)
-        np.testing.assert_array_equal(action, expected_action)
+        np.testing.assert_allclose(action, expected_action, rtol=1e-12)
         for key, value in expected_stats.items():
             assert stats[key] == pytest.approx(value, rel=1e-12)
     a, b = together.get_weights(), apart.get_weights()
@@ -230,16 +232,16 @@ def test_rmsprop_steps_with_separate_learning_rates(rng):
     """tf.compat.v1 RMSProp (canton's optimiser) starts its mean square at 1, so the first
     step is ``-lr * g / sqrt(0.9 + 0.1 g^2 + eps)``; each network uses its own rate."""
     actor_lr, critic_lr = 1e-3, 1e-2
-    agent = make_agent(optimizer="rmsprop", actor_lr=actor_lr, critic_lr=critic_lr)
+    agent = make_agent(optimizer="rmsprop", actor_lr=actor_lr, critic_lr=critic_lr, step_ops=True)
     before = randomise(agent, rng)
-    net, feed = agent.net, agent._feed(random_batch(rng))
+    net, feed = agent.net.steps, agent._feed(random_batch(rng))
 
     def expected_step(lr, grad):
         return -lr * grad / np.sqrt(0.9 + 0.1 * grad ** 2 + 1e-10)
 
     for grads_tensor, train, variables, lr in (
-            (net.critic_grads, net.critic_train, net.critic_vars, critic_lr),
-            (net.actor_grads, net.actor_train, net.actor_vars, actor_lr)):
+            (net.critic_grads, net.critic_step, agent.net.critic_vars, critic_lr),
+            (net.actor_grads, net.actor_step, agent.net.actor_vars, actor_lr)):
         grads = agent.session.run(grads_tensor, feed)
         start = agent.get_weights()
         agent.session.run(train, feed)
@@ -273,18 +275,19 @@ def test_missing_gpu_falls_back_to_cpu_with_one_warning(rng, capsys):
 @pytest.mark.parametrize("order", ["targets,actor,critic", "actor,critic,targets",
                                    "critic,targets,actor"])
 def test_other_update_orders_equal_their_steps_in_that_order(order, rng):
-    fused, stepwise = make_agent(update_order=order), make_agent(update_order=order)
+    fused = make_agent(update_order=order)
+    stepwise = make_agent(update_order=order, step_ops=True)
     weights = randomise(fused, rng)
     stepwise.set_weights(weights)
-    ops = {"critic": stepwise.net.critic_train, "actor": stepwise.net.actor_train,
-           "targets": stepwise.net.soft_update}
+    steps = stepwise.net.steps
+    ops = {"critic": steps.critic_step, "actor": steps.actor_step, "targets": steps.target_update}
     for _ in range(3):
         batch = random_batch(rng)
         stats = fused.train(batch)
         feed = stepwise._feed(batch)
         for step in order.split(","):
             if step == "critic":
-                expected_loss = stepwise.session.run(stepwise.net.td_loss, feed)
+                expected_loss = stepwise.session.run(steps.td_loss, feed)
             stepwise.session.run(ops[step], feed)
         assert stats["critic_loss"] == pytest.approx(expected_loss, rel=1e-12)
     a, b = fused.get_weights(), stepwise.get_weights()
@@ -292,32 +295,25 @@ def test_other_update_orders_equal_their_steps_in_that_order(order, rng):
         np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
 
 
-def test_act_q_only_with_the_scope(rng):
-    """With the scope on, the action and its Q come from the actor step's own forward pass
-    (obs appended to the batch): the action of the pre-update actor, the Q of the critic as
-    the actor step sees it (after the critic step), and the same update as without them."""
-    with_scope, reference, stepwise = make_agent(scope="file"), make_agent(), make_agent()
-    weights = randomise(with_scope, rng)
-    reference.set_weights(weights)
+def test_act_and_train_q_is_the_critics_before_the_update(rng):
+    """The action and its Q come from the update's own forward passes (obs appended to the
+    batch): both from the weights before the update, and the update is unchanged by them."""
+    together, stepwise = make_agent(), make_agent()
+    weights = randomise(together, rng)
     stepwise.set_weights(weights)
     for _ in range(3):
         obs, batch = rng.standard_normal(OBS_DIM), random_batch(rng)
-        expected_action = stepwise.act(obs)
-        stepwise.session.run(stepwise.net.critic_train, stepwise._feed(batch))
-        _, expected_q = stepwise.act_with_q(obs)
-        for op in (stepwise.net.actor_train, stepwise.net.soft_update):
-            stepwise.session.run(op, stepwise._feed(batch))
-        action, stats = with_scope.act_and_train(obs, batch)
+        expected_action, expected_q = stepwise.act_with_q(obs)
+        expected_stats = stepwise.train(batch)
+        action, stats = together.act_and_train(obs, batch)
         np.testing.assert_allclose(action, expected_action, rtol=1e-12)
-        assert stats["act_q"] == pytest.approx(expected_q, rel=1e-12)
-        expected_stats = reference.act_and_train(obs, batch)[1]
-        assert "act_q" not in expected_stats
+        assert stats.pop("act_q") == pytest.approx(expected_q, rel=1e-12)
         for key, value in expected_stats.items():
             assert stats[key] == pytest.approx(value, rel=1e-12)
-    assert reference.net.act_q_in_chain is False
-    a, b = with_scope.get_weights(), reference.get_weights()
+    a, b = together.get_weights(), stepwise.get_weights()
     for name in a:
         np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
+    assert not np.allclose(a["main/pi/out/w"], weights["main/pi/out/w"])
 
 
 # -- K updates in one session.run (tf.while_loop) -------------------------------------------
@@ -344,7 +340,7 @@ def test_update_loop_equals_repeated_single_updates(order, rng):
 
 
 def test_update_loop_acts_before_all_its_updates(rng):
-    looped, single = make_agent(gradient_steps=4, scope="file"), make_agent(scope="file")
+    looped, single = make_agent(gradient_steps=4), make_agent()
     weights = randomise(looped, rng)
     single.set_weights(weights)
     obs, batches = rng.standard_normal(OBS_DIM), [random_batch(rng) for _ in range(4)]
@@ -352,7 +348,7 @@ def test_update_loop_acts_before_all_its_updates(rng):
     expected_action, expected_q = single.act_with_q(obs)
     for batch in batches:
         single.train(batch)
-    np.testing.assert_array_equal(action, expected_action)
+    np.testing.assert_allclose(action, expected_action, rtol=1e-12)
     assert stats["act_q"] == pytest.approx(expected_q, rel=1e-12)
     a, b = looped.get_weights(), single.get_weights()
     for name in a:
@@ -365,14 +361,14 @@ def test_bfloat16_matmuls_stay_close_to_float32(rng):
     def f32(batch):
         return {k: v.astype(np.float32) for k, v in batch.items()}
 
-    exact = make_agent(dtype="float32", actor_hidden=(64, 64), critic_hidden=(64, 64))
+    exact = make_agent(dtype="float32", actor_hidden=(64, 64), critic_hidden=(64, 64), step_ops=True)
     rounded = make_agent(dtype="float32", actor_hidden=(64, 64), critic_hidden=(64, 64),
-                         matmul_precision="bfloat16")
+                         matmul_precision="bfloat16", step_ops=True)
     rounded.set_weights(exact.get_weights())
     batch = f32(random_batch(rng, n=64))
     for grads in ("critic_grads", "actor_grads"):  # whole-gradient relative error
         ga, gb = (np.concatenate([g.ravel() for g in agent.session.run(
-            getattr(agent.net, grads), agent._feed(batch))]) for agent in (exact, rounded))
+            getattr(agent.net.steps, grads), agent._feed(batch))]) for agent in (exact, rounded))
         assert np.linalg.norm(gb - ga) < 0.05 * np.linalg.norm(ga), grads
     a, b = exact.train(batch), rounded.train(batch)
     for key in a:

@@ -1,5 +1,6 @@
 """A short, fixed-seed Pendulum run must clearly beat a random policy."""
 import numpy as np
+import pytest
 
 from ddpg_graph.config import Config
 from ddpg_graph.envs import make_env
@@ -20,10 +21,17 @@ def random_policy_return(episodes=10, seed=0):
     return total / episodes
 
 
-def test_short_pendulum_run_learns(tmp_path):
+# The built-in 64-64 networks, and tf_keras Sequential models of the same widths.
+NETWORKS = {"builtin": {}, "keras": dict(actor_model="keras_factories:sequential_actor",
+                                         critic_model="keras_factories:sequential_critic")}
+
+
+@pytest.mark.parametrize("networks", sorted(NETWORKS))
+def test_short_pendulum_run_learns(networks, tmp_path):
     config = Config.from_preset("zoo", seed=0, total_steps=7000, warmup_steps=1000,
                                 learning_starts=1000, batch_size=64, actor_hidden=(64, 64),
-                                critic_hidden=(64, 64), eval_every=0, checkpoint_every=0)
+                                critic_hidden=(64, 64), eval_every=0, checkpoint_every=0,
+                                **NETWORKS[networks])
     trainer = Trainer(config, str(tmp_path / "run"), progress=False)
     trainer.run()
     trained = float(np.mean(evaluate(trainer.agent, trainer.eval_env, 10)))
