@@ -10,6 +10,7 @@ setup(
         "tensorflow>=2.21,<2.22",
         "tf-keras>=2.21,<2.22",
         "gymnasium>=1.4,<1.5",
+        "shimmy>=2.0,<2.1",
         "numpy>=2.0",
         "opencv-python>=4.8",
         "tensorboard>=2.21",
@@ -20,6 +21,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=8"],
+        # envs written for the old gym package (gym:ID, gym 0.26 and pre-0.26 env objects)
+        "legacy": ["gym==0.26.2"],
         # tools/bench.py: Stable-Baselines3 DDPG side by side (torch: the CPU build)
         "bench": ["torch==2.13.0", "stable-baselines3==2.9.2", "scipy==1.17.1"],
     },

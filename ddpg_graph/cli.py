@@ -1,4 +1,4 @@
-"""``python -m ddpg_graph train|evaluate``: the command line.
+"""``python -m ddpg_graph train|evaluate|export|compare``: the command line.
 
 Every user error ends as one line on stderr and exit status 2, never a traceback.
 """
@@ -11,6 +11,11 @@ import sys
 import time
 
 from .errors import UserError
+
+
+def close_env(env) -> None:
+    from .envs import close
+    close(env)
 
 EXIT_USAGE = 2
 
@@ -131,7 +136,7 @@ def evaluate(args) -> int:
         video = record_video(agent, config, args.video) if args.video else None
     finally:
         agent.close()
-        env.close()
+        close_env(env)
     result = {"env_id": config.env_id, "preset": config.preset, "episodes": args.episodes,
               "mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
               "returns": [float(r) for r in returns]}
@@ -147,18 +152,52 @@ def evaluate(args) -> int:
     return 0
 
 
-def record_video(agent, config, path: str) -> dict:
-    """One noise-free episode of ``agent`` rendered to the MP4 file ``path``."""
+def record_video(agent, config, path: str, env=None) -> dict:
+    """One noise-free episode of ``agent`` rendered to the MP4 file ``path``: on ``env`` if
+    given (it must render ``rgb_array`` frames), else on a new ``config.env_id`` env. An env
+    that cannot render gets one warning line and no video (None), not a failed run."""
     from .envs import make_env
+    from .errors import EnvError
     from .runner import Seeds
     from .video import record_policy
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen
-    env = make_env(config.env_id, Seeds(config.seed).eval_env, render_mode="rgb_array",
-                   **config.env_kwargs)
+    owned = env is None
     try:
+        if owned:
+            if config.env_id.startswith("object:"):
+                raise EnvError("it was a Python env object; record from Python with an env made "
+                               "with render_mode='rgb_array'")
+            env = make_env(config.env_id, Seeds(config.seed).eval_env, config.env_kwargs,
+                           render_mode="rgb_array")
+        if getattr(env, "render_mode", None) != "rgb_array":
+            raise EnvError("its render_mode is not 'rgb_array'")
         return record_policy(agent, env, path)
+    except EnvError as exc:
+        print(f"warning: no video of {config.env_id}: {exc}", file=sys.stderr)
+        return None
+    except Exception as exc:  # the env's own rendering code failed: the run stands
+        print(f"warning: no video of {config.env_id}: its rendering failed: "
+              f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+              file=sys.stderr)
+        return None
     finally:
-        env.close()
+        if owned and env is not None:
+            close_env(env)
+
+
+def export(args) -> int:
+    """The checkpoint's deterministic actor as a SavedModel or a frozen GraphDef."""
+    from .export import export as write
+    from .runner import load_checkpoint_agent
+    config, agent, env = load_checkpoint_agent(args.checkpoint)
+    try:
+        path = write(agent, args.out, args.format)
+    finally:
+        agent.close()
+        close_env(env)
+    print(f"{args.format}: {path} (obs [N,{agent.obs_dim}] {config.dtype} -> action "
+          f"[N,{len(agent.action_low)}])")
+    return 0
 
 
 def compare(args) -> int:
@@ -189,7 +228,9 @@ def make_parser() -> argparse.ArgumentParser:
                             description="Train a DDPG agent; writes TensorBoard logs, history.csv "
                                         "and checkpoints into the run directory.")
     p.add_argument("--preset", help=f"one of: {', '.join(sorted(PRESETS))} (required unless --resume)")
-    p.add_argument("--env", dest="env_id", help="Gymnasium env id (default: the preset's)")
+    p.add_argument("--env", dest="env_id",
+                   help="a Gymnasium id; gym:ID for the old gym package's ID; package.module:ID to "
+                        "import package.module (which registers ID) first (default: the preset's)")
     add_run_options(p)
     p.set_defaults(func=train)
 
@@ -202,6 +243,17 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", metavar="FILE.mp4",
                    help="also render one noise-free episode to this MP4 file")
     p.set_defaults(func=evaluate)
+
+    p = commands.add_parser("export", help="write the trained policy as a SavedModel or GraphDef",
+                            description="Write a checkpoint's deterministic actor: a TF2-loadable "
+                                        "SavedModel (signature serving_default: obs -> action) "
+                                        "or, for TF1 code, a frozen GraphDef (OUT/policy.pb, "
+                                        "obs:0 -> action:0).")
+    p.add_argument("--checkpoint", required=True,
+                   help="a run directory (uses its latest checkpoint) or a checkpoint directory")
+    p.add_argument("--out", required=True, help="the directory to write")
+    p.add_argument("--format", choices=("saved_model", "graphdef"), default="saved_model")
+    p.set_defaults(func=export)
 
     p = commands.add_parser("compare", help="check a run against a reference reward curve",
                             description="Pass (exit 0) or fail (exit 1) a run against a reference "
@@ -219,9 +271,13 @@ def make_parser() -> argparse.ArgumentParser:
 def run_safely(func, *args) -> int:
     """Calls ``func``; a UserError becomes one stderr line and exit status 2, a RunError
     (divergence, a failed checkpoint write) one line and status 1, Ctrl-C status 130."""
-    from .runner import Interrupted, RunError
+    from .errors import Interrupted, RunDirNotEmpty, RunError
     try:
         return func(*args)
+    except RunDirNotEmpty as exc:
+        print(f"error: {exc}; pass --resume to continue its run, --overwrite to replace it, "
+              f"or choose another --logdir", file=sys.stderr)
+        return EXIT_USAGE
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,112 +1,301 @@
-"""Gymnasium environments for DDPG: the old ``Pendulum-v0`` name, legacy gym-API adapter, checks.
+"""Every way an environment comes in, as a seeded Gymnasium env checked for DDPG.
 
-The env knows nothing of TensorFlow. ``make_env`` returns a Gymnasium env with a 1-D Box
-action space whose first ``reset`` is seeded; a bad id or action space raises ``UserError``.
+The env knows nothing of TensorFlow. ``make_env`` takes
+
+- a Gymnasium id (``"Pendulum-v1"``; ``"Pendulum-v0"`` is the tutorials' old name);
+- ``"gym:ID"``: ID from the old ``gym`` package (0.26), its env checker off;
+- ``"package.module:ID"``: ``package.module`` is imported first, to register ID;
+- an env object: a ``gymnasium.Env``, a ``gym`` 0.26 env, or a pre-0.26 env (``reset() ->
+  obs``, ``step() -> (obs, reward, done, info)``), with the old package's spaces or Gymnasium's.
+
+shimmy (the maintained converter) turns old-package and pre-0.26 envs into Gymnasium envs; a
+pre-0.26 ``done`` with ``info["TimeLimit.truncated"]`` becomes ``truncated``, so time limits
+bootstrap. What shimmy lacks is here: pre-0.26 envs whose spaces are already Gymnasium's, and
+pickling its wrappers (``dumps`` / ``loads``), so that checkpoints can hold any of these envs.
+Bad input raises ``EnvError``: one line, no traceback.
 """
 from __future__ import annotations
 
+import contextlib
+import copyreg
+import functools
+import importlib
+import inspect
+import io
+import pickle
+import sys
 from typing import Any, Optional
 
 import gymnasium as gym
 import numpy as np
 
-from .errors import UserError
+from .errors import EnvError
 
 # Names the tutorials used for environments that Gymnasium has since renamed.
 # Pendulum-v0 had the dynamics of Pendulum-v1 (v1 only fixed the rendering) and 200 steps.
 LEGACY_IDS = {
     "Pendulum-v0": ("Pendulum-v1", 200),
 }
+OLD_GYM_PREFIX = "gym:"
+INSTALL_GYM = "pip install gym==0.26.2 shimmy==2.0.1 (or: pip install -e .[legacy])"
 
 
-class LegacyGymAPI(gym.Wrapper):
-    """Adapts an env written for the pre-0.26 gym API to Gymnasium's.
+def make_env(env: Any, seed: Optional[int] = None, env_kwargs: Optional[dict] = None,
+             render_mode: Optional[str] = None) -> gym.Env:
+    """The Gymnasium env that ``env`` (an id or an object, see above) names, checked for DDPG,
+    its first ``reset`` and its action space's sampler seeded with ``seed``.
 
-    Old API: ``reset() -> obs`` and ``step(a) -> (obs, reward, done, info)``, where a time
-    limit was reported as ``done`` with ``info["TimeLimit.truncated"] = True``. That flag is
-    turned into ``truncated`` so that time limits bootstrap instead of ending the return.
+    ``env_kwargs`` go to the env's constructor (ids only); ``render_mode`` too.
     """
-
-    def __init__(self, env: Any):
-        # gym.Wrapper wants a gymnasium.Env; the legacy env is duck-typed, so set fields directly.
-        self.env = env
-        self._action_space = env.action_space
-        self._observation_space = env.observation_space
-        self._reward_range = getattr(env, "reward_range", (-np.inf, np.inf))
-        self._metadata = getattr(env, "metadata", {})
-        self._cached_spec = None
-
-    def reset(self, *, seed: Optional[int] = None, options=None):
-        if seed is not None and hasattr(self.env, "seed"):
-            self.env.seed(seed)
-        result = self.env.reset()
-        if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict):
-            return result
-        return result, {}
-
-    def step(self, action):
-        result = self.env.step(action)
-        if len(result) == 5:
-            return result
-        obs, reward, done, info = result
-        truncated = bool(done and info.get("TimeLimit.truncated", False))
-        return obs, reward, bool(done) and not truncated, truncated, info
-
-    def render(self):
-        return self.env.render()
-
-    def close(self):
-        close = getattr(self.env, "close", None)
-        if close:
-            close()
+    if isinstance(env, str):
+        name, raw = env, _from_id(env, dict(env_kwargs or {}), render_mode)
+    else:
+        if env_kwargs:
+            raise EnvError("env_kwargs apply to an env id, not to an env object")
+        name, raw = describe(env), env
+    env = to_gymnasium(raw, name)
+    check_spaces(env, name)
+    _check_step_api(env, name, seed)
+    env.action_space.seed(None if seed is None else int(seed))
+    return env
 
 
-def is_legacy_env(env: Any) -> bool:
-    """True for objects that follow the old gym API rather than being a ``gymnasium.Env``."""
-    return not isinstance(env, gym.Env) and hasattr(env, "step") and hasattr(env, "reset")
+def describe(env: Any) -> str:
+    """A name for an env object, ``object:`` and its spec id, or its class when it has none."""
+    spec = getattr(env, "spec", None)
+    return f"object:{getattr(spec, 'id', None) or type(env).__name__}"
 
 
-def make_env(env_id: str, seed: Optional[int] = None, **kwargs) -> gym.Env:
-    """Builds ``env_id`` (kwargs go to the env's constructor) and checks its action space.
-
-    ``seed`` seeds the env's first ``reset`` and its action space's sampler.
-    """
-    gym_id, max_steps = LEGACY_IDS.get(env_id, (env_id, None))
+def _from_id(env_id: str, kwargs: dict, render_mode: Optional[str]) -> Any:
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    if env_id.startswith(OLD_GYM_PREFIX):
+        old_gym = _import_old_gym(env_id)
+        gym_id = env_id[len(OLD_GYM_PREFIX):]
+        try:
+            env = old_gym.make(gym_id, disable_env_checker=True, **kwargs)
+        except old_gym.error.Error as exc:
+            raise EnvError(f"cannot make environment {env_id!r}: {_first_line(exc)}") from None
+        except TypeError as exc:
+            raise EnvError(f"bad arguments for environment {env_id!r}: {_first_line(exc)}") from None
+        print(f"note: {env_id} comes from the old gym package {old_gym.__version__}, "
+              f"its env checker off", file=sys.stderr)
+        return env
+    module, sep, gym_id = env_id.rpartition(":")
+    if sep:
+        try:
+            with _quiet():  # (e.g. shimmy, which imports gym 0.26 and its banner)
+                importlib.import_module(module)
+        except ImportError as exc:
+            raise EnvError(f"cannot import {module!r} to register {gym_id!r}: {exc}") from None
+    gym_id, max_steps = LEGACY_IDS.get(gym_id, (gym_id, None))
     if max_steps is not None:
         kwargs.setdefault("max_episode_steps", max_steps)
     try:
-        env = gym.make(gym_id, **kwargs)
+        return gym.make(gym_id, **kwargs)
     except gym.error.Error as exc:
-        raise UserError(f"cannot make environment {env_id!r}: {_first_line(exc)}") from None
+        raise EnvError(f"cannot make environment {env_id!r}: {_first_line(exc)}") from None
     except TypeError as exc:
-        raise UserError(f"bad arguments for environment {env_id!r}: {_first_line(exc)}") from None
-    return prepare_env(env, seed, name=env_id)
+        raise EnvError(f"bad arguments for environment {env_id!r}: {_first_line(exc)}") from None
+    except Exception as exc:  # the env's own constructor failed
+        raise EnvError(f"cannot make environment {env_id!r}: {type(exc).__name__}: "
+                       f"{_first_line(exc)}") from None
 
 
-def prepare_env(env: Any, seed: Optional[int] = None, name: str = "environment") -> gym.Env:
-    """Adapts a legacy env if needed, checks it suits DDPG and seeds it."""
-    if is_legacy_env(env):
-        env = LegacyGymAPI(env)
-    check_spaces(env, name)
-    if seed is not None:
-        env.reset(seed=int(seed))
-        env.action_space.seed(int(seed))
-    return env
+def _import_old_gym(what: str):
+    try:
+        with _quiet():
+            import gym as old_gym
+    except ImportError:
+        raise EnvError(f"{what} needs the old gym package: {INSTALL_GYM}") from None
+    return old_gym
+
+
+def _shimmy_gym():
+    """shimmy's gym converters (importing them imports the old gym package when present)."""
+    with _quiet():
+        from shimmy import openai_gym_compatibility
+    return openai_gym_compatibility
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Pitfall: gym 0.26 prints a four-line banner to stderr when imported."""
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def to_gymnasium(env: Any, name: str = "environment") -> gym.Env:
+    """``env`` as a Gymnasium env: as it is, or converted by shimmy (``gym`` 0.26 API when its
+    ``reset`` takes a ``seed``, else the pre-0.26 API)."""
+    if isinstance(env, gym.Env):
+        return env
+    if not all(hasattr(env, attr) for attr in ("reset", "step", "action_space", "observation_space")):
+        raise EnvError(f"{name} is not an environment: it needs reset, step, action_space and "
+                       f"observation_space")
+    if _reset_takes_seed(env):
+        _import_old_gym(f"{name} (a gym 0.26 env)")
+        try:
+            return _shimmy_gym().GymV26CompatibilityV0(env=env)
+        except (AttributeError, NotImplementedError) as exc:
+            raise EnvError(f"cannot convert {name} from the gym 0.26 API: {_first_line(exc)}") from None
+    if _has_gymnasium_spaces(env):
+        return OldApiEnv(env)
+    _import_old_gym(f"{name} (a pre-0.26 env with the old package's spaces)")
+    try:
+        return _shimmy_gym().GymV21CompatibilityV0(env=env)
+    except NotImplementedError as exc:
+        raise EnvError(f"cannot convert {name}'s spaces: {_first_line(exc)}") from None
+
+
+def _reset_takes_seed(env: Any) -> bool:
+    try:
+        parameters = inspect.signature(env.reset).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "seed" or p.kind == p.VAR_KEYWORD for p in parameters)
+
+
+def _has_gymnasium_spaces(env: Any) -> bool:
+    return isinstance(env.action_space, gym.Space) and isinstance(env.observation_space, gym.Space)
+
+
+@functools.lru_cache(maxsize=None)
+def _old_api_env_class():
+    """shimmy's pre-0.26 converter, taking spaces that are already Gymnasium's: the one thing
+    it lacks (its constructor converts the old package's spaces and needs that package).
+    Made on first use: importing shimmy's gym module imports the old gym package."""
+    class OldApiEnv(_shimmy_gym().GymV21CompatibilityV0):
+        def __init__(self, env: Any, render_mode: Optional[str] = None):
+            self.gym_env = env
+            self.observation_space, self.action_space = env.observation_space, env.action_space
+            self.metadata = getattr(env, "metadata", {"render_modes": []})
+            self.render_mode = render_mode
+            self.reward_range = getattr(env, "reward_range", None)
+            self.spec = getattr(env, "spec", None)
+
+    return OldApiEnv
+
+
+def OldApiEnv(env: Any, render_mode: Optional[str] = None) -> gym.Env:  # noqa: N802
+    """A pre-0.26 env with Gymnasium's spaces, converted to the Gymnasium API."""
+    return _old_api_env_class()(env, render_mode)
+
+
+def _check_step_api(env: gym.Env, name: str, seed: Optional[int]) -> None:
+    """One probe step from a seeded reset, then the same seeded reset again: an env whose
+    ``reset`` or ``step`` fails, or returns other than the Gymnasium API, is refused here."""
+    seed = None if seed is None else int(seed)
+    space = env.action_space
+    try:
+        env.reset(seed=seed)
+        result = env.step(((space.low + space.high) / 2).astype(space.dtype))
+        reset = env.reset(seed=seed)
+    except ValueError as exc:  # shimmy unpacking a step of the wrong length
+        raise EnvError(f"{name} does not follow the gym API: {_first_line(exc)} (a Gymnasium "
+                       f"or gym 0.26 step returns 5 values, a pre-0.26 step 4)") from None
+    except Exception as exc:  # the env's own code failed
+        raise EnvError(f"{name} failed on its first reset or step: {type(exc).__name__}: "
+                       f"{_first_line(exc)}") from None
+    if not isinstance(result, tuple) or len(result) != 5:
+        raise EnvError(f"{name} does not follow the gym API: its step returns {_shape_of(result)} "
+                       f"(a Gymnasium or gym 0.26 step returns 5, a pre-0.26 step 4)")
+    if not isinstance(reset, tuple) or len(reset) != 2:
+        raise EnvError(f"{name} does not follow the gym API: its reset returns {_shape_of(reset)}")
+
+
+def _shape_of(value: Any) -> str:
+    return f"{len(value)} values" if isinstance(value, tuple) else type(value).__name__
 
 
 def check_spaces(env: gym.Env, name: str) -> None:
     space = env.action_space
     if not isinstance(space, gym.spaces.Box):
-        raise UserError(f"{name} has a {type(space).__name__} action space; DDPG needs a continuous Box")
+        raise EnvError(f"{name} has a {type(space).__name__} action space; DDPG needs a continuous Box")
     if len(space.shape) != 1:
-        raise UserError(f"{name} has action shape {space.shape}; DDPG needs a 1-D Box")
+        raise EnvError(f"{name} has action shape {space.shape}; DDPG needs a 1-D Box")
     if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
-        raise UserError(f"{name} has an unbounded action space; DDPG needs finite bounds")
+        raise EnvError(f"{name} has an unbounded action space; DDPG needs finite bounds")
     obs = env.observation_space
     if not isinstance(obs, gym.spaces.Box) or len(obs.shape) != 1:
-        raise UserError(f"{name} has observation space {obs}; this DDPG needs a 1-D Box")
+        raise EnvError(f"{name} has observation space {obs}; this DDPG needs a 1-D Box")
+
+
+# -- pickling (checkpoints) ---------------------------------------------------------------
+def dumps(env: gym.Env) -> bytes:
+    """``env`` pickled, shimmy's converters as "convert the env inside again" (pickled as they
+    are, their ``__getattr__`` recurses forever on loading)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()  # this pickler's alone
+    for cls in _shimmy_classes():
+        pickler.dispatch_table[cls] = _reduce_converter
+    pickler.dump(env)
+    return buffer.getvalue()
+
+
+def loads(data: bytes) -> gym.Env:
+    return pickle.loads(data)
+
+
+def _shimmy_classes():
+    if "shimmy.openai_gym_compatibility" not in sys.modules:
+        return []  # no converter was ever made
+    module = sys.modules["shimmy.openai_gym_compatibility"]
+    return [_old_api_env_class(), module.GymV21CompatibilityV0, module.GymV26CompatibilityV0]
+
+
+def _reduce_converter(converter):
+    kind = "OldApiEnv" if isinstance(converter, _old_api_env_class()) else type(converter).__name__
+    return _convert_again, (kind, converter.gym_env,
+                            getattr(converter, "render_mode", None))
+
+
+def _convert_again(kind: str, env: Any, render_mode: Optional[str]):
+    if kind == "OldApiEnv":
+        return OldApiEnv(env, render_mode)
+    shimmy_gym = _shimmy_gym()
+    if kind == "GymV26CompatibilityV0":
+        return shimmy_gym.GymV26CompatibilityV0(env=env)
+    return shimmy_gym.GymV21CompatibilityV0(env=env, render_mode=render_mode)
+
+
+def generator_state(env: gym.Env) -> Optional[dict]:
+    """The state of the generator behind ``env``'s randomness (the innermost env's
+    ``np_random``), or None when it has none that can be read back."""
+    rng = _innermost_rng(env)
+    if isinstance(rng, np.random.Generator):
+        return {"kind": "generator", "state": rng.bit_generator.state}
+    if isinstance(rng, np.random.RandomState):
+        return {"kind": "random_state", "state": rng.get_state()}
+    return None
+
+
+def set_generator_state(env: gym.Env, state: dict) -> None:
+    rng = _innermost_rng(env)
+    if state["kind"] == "generator":
+        rng.bit_generator.state = state["state"]
+    else:
+        rng.set_state(state["state"])
+
+
+def _innermost_rng(env: Any):
+    inner = env.unwrapped
+    while hasattr(type(inner), "__getattr__") and "gym_env" in vars(inner):  # shimmy converters
+        inner = inner.gym_env
+        inner = getattr(inner, "unwrapped", inner)
+    return getattr(inner, "np_random", None)
 
 
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def close(env: gym.Env) -> None:
+    """Closes ``env``; a pre-0.26 env without ``close`` has nothing to close (shimmy calls
+    it regardless)."""
+    try:
+        env.close()
+    except AttributeError:
+        pass

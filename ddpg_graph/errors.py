@@ -1,12 +1,36 @@
-"""The one exception type that means "the user asked for something we cannot do"."""
+"""The package's exceptions: what went wrong, in words that fit library use.
+
+Input errors (``UserError`` and its kinds) mean "you asked for something that cannot work";
+``RunError`` means a run stopped (its message names the intact checkpoint); ``Interrupted``
+means a run was stopped on purpose and saved. The CLI maps them to exit statuses 2, 1 and 130
+and adds its flag hints; nothing else in the package prints them.
+"""
 
 
 class UserError(Exception):
-    """Bad input from the user: unknown env, invalid hyperparameter, missing checkpoint...
-
-    The CLI prints its message as a single line on stderr and exits with status 2.
-    """
+    """Bad input from the user: unknown env, invalid hyperparameter, missing checkpoint..."""
 
 
 class ConfigError(UserError):
     """A setting that cannot work: an invalid hyperparameter, a model factory that does not load."""
+
+
+class EnvError(UserError):
+    """An environment that cannot be made or does not suit DDPG."""
+
+
+class CheckpointError(UserError):
+    """A checkpoint or run directory that is missing, corrupt or does not match the run."""
+
+
+class RunDirNotEmpty(UserError):
+    """A new run was pointed at a directory that already holds a run."""
+
+
+class RunError(Exception):
+    """The run cannot go on (divergence, a failed checkpoint write); the message says why
+    and which checkpoint is intact."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: the run stopped at a consistent point and saved a checkpoint."""

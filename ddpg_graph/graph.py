@@ -135,6 +135,7 @@ class DDPGGraph:
 
         actor_factory = actor_factory or (networks.load_factory(c.actor_model) if c.actor_model else None)
         critic_factory = critic_factory or (networks.load_factory(c.critic_model) if c.critic_model else None)
+        self.actor_factory = actor_factory  # (export rebuilds the actor alone from it)
         make = lambda kind, scope, factory: networks.make_network(  # noqa: E731
             kind, scope, obs_dim, action_dim, c, dtype, factory)
         self.actor = make("actor", "main/pi", actor_factory)

@@ -40,7 +40,8 @@ def _reproduce(preset: str, description: str, argv) -> int:
         trainer.close()
     if trainer.scope_sink:
         print(trainer.scope_sink.describe())
-    print(f"policy video: {video['path']} ({video['frames']} frames)")
+    if video:
+        print(f"policy video: {video['path']} ({video['frames']} frames)")
     last10 = history.last_mean("return", 10)
     elapsed = history.rows[-1]["wall_time"] if len(history) else math.nan
     print(f"episodes: {len(history)}, wall time {elapsed:.0f} s")

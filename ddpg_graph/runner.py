@@ -7,6 +7,7 @@ checkpoint continues exactly as the uninterrupted run would have.
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import pickle
@@ -15,15 +16,16 @@ import signal
 import sys
 import threading
 import time
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 
 from . import checkpoint
 from .agent import Agent
 from .config import Config
+from . import envs
 from .envs import make_env
-from .errors import UserError
+from .errors import CheckpointError, EnvError, Interrupted, RunDirNotEmpty, RunError, UserError
 from .history import History
 from .noise import make_noise
 from .oscilloscope import Oscilloscope, ScopeSink
@@ -35,15 +37,6 @@ HISTORY_FILE = "history.csv"
 STATE_FILE = "trainer.json"
 ENV_FILES = {"env": "env.pkl", "eval_env": "eval_env.pkl"}
 SCOPE_FILE = "scope.npy"
-
-
-class RunError(Exception):
-    """The run cannot go on (divergence, a failed checkpoint write); the message says why
-    and which checkpoint is intact. The CLI prints it as one line and exits with status 1."""
-
-
-class Interrupted(Exception):
-    """Ctrl-C: the run stopped at a consistent point and saved a checkpoint."""
 
 
 class Seeds:
@@ -75,23 +68,27 @@ def evaluate(agent: Agent, env, episodes: int) -> List[float]:
 
 
 class Trainer:
-    """Trains ``config`` in ``run_dir`` (TensorBoard logs, ``history.csv``, checkpoints).
+    """Trains ``config`` in ``run_dir`` (TensorBoard logs, ``history.csv``, checkpoints), or
+    in memory alone when ``run_dir`` is None.
 
+    ``env``: an env object (Gymnasium, gym 0.26 or pre-0.26; see ``envs``) instead of
+    ``config.env_id``; the evaluation env is ``eval_env``, or a deep copy of ``env``.
     ``resume=True`` continues the run in ``run_dir`` from its latest checkpoint; ``config``
     must then be the run's own (see ``resume_config``), ``total_steps`` aside.
     """
 
-    def __init__(self, config: Config, run_dir: str, progress: bool = True,
-                 overwrite: bool = False, resume: bool = False):
+    def __init__(self, config: Config, run_dir: Optional[str] = None, progress: bool = True,
+                 overwrite: bool = False, resume: bool = False, env=None, eval_env=None):
         self.config = c = config
         self.run_dir = run_dir
         self.progress = progress
+        if resume and not run_dir:
+            raise CheckpointError("resuming needs the run directory")
         resume_from = _latest_checkpoint(run_dir) if resume else None
-        if not resume:
+        if run_dir and not resume:
             _check_run_dir_free(run_dir, overwrite)
         self.seeds = seeds = Seeds(c.seed)
-        self.env = make_env(c.env_id, seeds.env, **c.env_kwargs)
-        self.eval_env = make_env(c.env_id, seeds.eval_env, **c.env_kwargs)
+        self.env, self.eval_env = _make_envs(c, seeds, env, eval_env, resume_from)
         space = self.env.action_space
         self.low, self.high = space.low.astype(np.float64), space.high.astype(np.float64)
         self.obs_dim, self.action_dim = self.env.observation_space.shape[0], space.shape[0]
@@ -104,7 +101,7 @@ class Trainer:
         self.noise_scale = (self.high - self.low) / 2.0 if c.noise_relative else 1.0
         self.warmup_rng = seeds.rng("warmup")
         self.scope = self.scope_sink = None
-        if c.scope != "off":
+        if c.scope != "off" and run_dir:  # (a run in memory has no oscilloscope)
             self.scope = _make_scope(self.low, self.high)
             self._scope_values = np.empty(2 * self.action_dim + 1)
 
@@ -122,13 +119,15 @@ class Trainer:
             rows = self._restore(resume_from)
             self.history = History.load(os.path.join(run_dir, HISTORY_FILE), keep=rows,
                                         rewrite=True)
-        else:
+        elif run_dir:
             _prepare_run_dir(run_dir, overwrite)
             c.save(os.path.join(run_dir, CONFIG_FILE))
             self.history = History(os.path.join(run_dir, HISTORY_FILE))
+        else:
+            self.history = History()
         self.writer = SummaryWriter(os.path.join(run_dir, "tb"), self.agent.graph,
-                                    purge_after=self.episode if resume_from else None)
-        if self.scope:
+                                    purge_after=self.episode if resume_from else None) if run_dir else None
+        if self.scope and run_dir:
             video = f"scope-from-step{self.step}.mp4" if resume_from else "scope.mp4"
             self.scope_sink = ScopeSink(self.scope, c.scope, os.path.join(run_dir, "scope"),
                                         c.scope_every, c.scope_png_every, video_name=video,
@@ -182,7 +181,8 @@ class Trainer:
                 saved = self.save_checkpoint()
         finally:
             bar.close()
-            self.writer.flush()
+            if self.writer:
+                self.writer.flush()
         if interrupted.raised:
             raise Interrupted(f"interrupted at step {self.step}; checkpoint saved to {saved}; "
                               f"continue with --resume {self.run_dir}")
@@ -279,7 +279,8 @@ class Trainer:
         scalars = {"Reward": row["return"], "Qmax": row["qmax"], "Loss/critic": row["critic_loss"],
                    "Loss/actor": row["actor_loss"], "Q/mean": row["q_mean"],
                    "Eval/Reward": row.get("eval_return", math.nan)}
-        self.writer.scalars(self.episode, {k: v for k, v in scalars.items() if not math.isnan(v)})
+        if self.writer:
+            self.writer.scalars(self.episode, {k: v for k, v in scalars.items() if not math.isnan(v)})
         self.episode += 1
         self.obs, self.ep_return, self.ep_length = None, 0.0, 0
         self.sums = _StatSums()
@@ -302,7 +303,11 @@ class Trainer:
                            f"({where}) is intact")
 
     # -- checkpoints --------------------------------------------------------------------
-    def save_checkpoint(self, links=("latest",)) -> str:
+    def save_checkpoint(self, links=("latest",)) -> Optional[str]:
+        """Writes a checkpoint of the whole run; returns its directory (None for a run in
+        memory, which has none)."""
+        if not self.run_dir:
+            return None
         meta = {"preset": self.config.preset, "env_id": self.config.env_id,
                 "obs_dim": self.obs_dim, "action_dim": self.action_dim,
                 "seed": self.config.seed, "episode": self.episode}
@@ -320,12 +325,12 @@ class Trainer:
         env_rngs = {}
         for attribute, filename in ENV_FILES.items():
             env = getattr(self, attribute)
-            try:
-                data = pickle.dumps(env, protocol=pickle.HIGHEST_PROTOCOL)
-            except (pickle.PicklingError, AttributeError, TypeError):
-                # An env that cannot be pickled: keep its generator, which suffices between
-                # episodes (a mid-episode resume then starts a new episode).
-                env_rngs[attribute] = env.unwrapped.np_random.bit_generator.state
+            # Both: the pickled env (mid-episode state) and its generator (the fallback).
+            env_rngs[attribute] = envs.generator_state(env)
+            data = _pickle_round_trip(env)
+            if data is None:
+                self._warn_once(f"warning: {self.config.env_id} does not pickle and load back; "
+                                f"a resume restores its generator and starts a new episode")
                 continue
             with open(os.path.join(directory, filename), "wb") as f:
                 f.write(data)
@@ -357,14 +362,17 @@ class Trainer:
         self.agent.restore(directory)
         try:
             self.buffer.load(directory, state["replay"])
-            envs = {}
+            restored_envs, unpickled = {}, True
             for attribute, filename in ENV_FILES.items():
-                if attribute in state["env_rngs"]:
-                    getattr(self, attribute).unwrapped.np_random.bit_generator.state = \
-                        state["env_rngs"][attribute]
+                path = os.path.join(directory, filename)
+                env = _load_env(path) if os.path.exists(path) else None
+                if env is not None:
+                    restored_envs[attribute] = env
                     continue
-                with open(os.path.join(directory, filename), "rb") as f:
-                    envs[attribute] = pickle.load(f)
+                unpickled = unpickled and attribute != "env"
+                rng_state = state["env_rngs"].get(attribute)
+                if rng_state:
+                    envs.set_generator_state(getattr(self, attribute), rng_state)
             self.noise.load_state_dict(state["noise"])
             self.warmup_rng.bit_generator.state = state["warmup_rng"]
             self.sums.load_state_dict(state["sums"])
@@ -379,16 +387,29 @@ class Trainer:
                 AttributeError) as exc:
             raise UserError(f"corrupt checkpoint {directory}: {type(exc).__name__}: "
                             f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
-        for attribute, env in envs.items():
-            getattr(self, attribute).close()
+        for attribute, env in restored_envs.items():
+            envs.close(getattr(self, attribute))
             setattr(self, attribute, env)
-        if "env" in state["env_rngs"] and self.obs is not None:
-            print(f"warning: {self.config.env_id} cannot be pickled; the resumed run starts a "
-                  f"new episode instead of finishing episode {self.episode}", file=sys.stderr)
+        if not unpickled and self.obs is not None:
+            print(f"warning: {self.config.env_id} was not restored from its pickle; the resumed "
+                  f"run restores its generator and starts a new episode instead of finishing "
+                  f"episode {self.episode}", file=sys.stderr)
             self.obs, self.ep_return, self.ep_length = None, 0.0, 0
             self.sums = _StatSums()
         self.last_checkpoint = directory
         return rows
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _warn_once(self, message: str) -> None:
+        warned = self.__dict__.setdefault("_warned", set())
+        if message not in warned:
+            warned.add(message)
+            print(message, file=sys.stderr)
 
     def close(self) -> None:
         scope_error = None
@@ -398,12 +419,55 @@ class Trainer:
             except OSError as exc:  # the run itself is saved; only the scope's files are not
                 scope_error = RunError(f"the oscilloscope could not write in "
                                        f"{self.scope_sink.directory}: {exc}")
-        self.writer.close()
+        if self.writer:
+            self.writer.close()
         self.agent.close()
-        self.env.close()
-        self.eval_env.close()
+        envs.close(self.env)
+        envs.close(self.eval_env)
         if scope_error:
             raise scope_error
+
+
+def _make_envs(config: Config, seeds: Seeds, env, eval_env, resume_from: Optional[str]):
+    """The training and evaluation envs: from ``config.env_id``, or from the objects given
+    (the evaluation env defaults to a deep copy), or, for a run that was given objects and is
+    resumed without them, from its checkpoint's pickles."""
+    kwargs = config.env_kwargs
+    if env is None and config.env_id.startswith("object:"):
+        pickled = [_load_env(os.path.join(resume_from, ENV_FILES[a])) if resume_from else None
+                   for a in ("env", "eval_env")]
+        if None in pickled:
+            raise EnvError(f"this run trained on a Python env object ({config.env_id}) that is not "
+                           f"in its checkpoint; pass the env object again (train(..., env=...))")
+        env, eval_env = pickled
+    if env is None:
+        return (make_env(config.env_id, seeds.env, kwargs),
+                make_env(config.env_id, seeds.eval_env, kwargs))
+    if eval_env is None:
+        try:
+            eval_env = copy.deepcopy(env)
+        except Exception as exc:  # any failure of a user object's copy
+            raise EnvError(f"cannot copy the env object for evaluation ({exc}); pass eval_env") from None
+    return make_env(env, seeds.env), make_env(eval_env, seeds.eval_env)
+
+
+def _pickle_round_trip(env) -> Optional[bytes]:
+    """``env`` pickled, if it pickles and loads back; else None."""
+    try:
+        data = envs.dumps(env)
+        envs.loads(data)
+    except Exception:  # pickling runs arbitrary user code; any failure means "no pickle"
+        return None
+    return data
+
+
+def _load_env(path: str):
+    """The env pickled at ``path``, or None when it is missing or does not load."""
+    try:
+        with open(path, "rb") as f:
+            return envs.loads(f.read())
+    except Exception:  # unpickling runs arbitrary user code; any failure means "no pickle"
+        return None
 
 
 def _make_scope(low: np.ndarray, high: np.ndarray) -> Oscilloscope:
@@ -477,8 +541,7 @@ def _latest_checkpoint(run_dir: str) -> str:
 
 def _check_run_dir_free(run_dir: str, overwrite: bool) -> None:
     if os.path.isdir(run_dir) and os.listdir(run_dir) and not overwrite:
-        raise UserError(f"run directory {run_dir} is not empty; pass --resume to continue "
-                        "its run, --overwrite to replace it, or choose another --logdir")
+        raise RunDirNotEmpty(f"run directory {run_dir} is not empty")
 
 
 def _prepare_run_dir(run_dir: str, overwrite: bool) -> None:
@@ -511,7 +574,7 @@ def load_checkpoint_agent(path: str) -> tuple:
         raise UserError(f"no checkpoint at {path}")
     config = Config.load(os.path.join(directory, CONFIG_FILE))
     seeds = Seeds(config.seed)
-    env = make_env(config.env_id, seeds.eval_env, **config.env_kwargs)
+    env = _make_envs(config, seeds, None, None, directory)[1]
     space = env.action_space
     agent = Agent(config, env.observation_space.shape[0], space.low, space.high, seed=seeds.graph)
     agent.restore(directory)

@@ -19,6 +19,9 @@ BAD_INPUTS = [
      "must not exceed buffer_size"),
     (["train", "--preset", "emami", "--set", "tau=abc"], "invalid value for tau"),
     (["evaluate", "--checkpoint", "/nonexistent/run"], "no checkpoint"),
+    (["export", "--checkpoint", "/nonexistent/run", "--out", "x"], "no checkpoint"),
+    (["train", "--preset", "emami", "--env", "gym:NoSuchEnv-v9"], "cannot make environment"),
+    (["train", "--preset", "emami", "--env", "no_such_module:Env-v0"], "cannot import"),
     (["train"], "--preset"),
     (["frobnicate"], "invalid choice"),
 ]

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import toy_envs
-from ddpg_graph.envs import make_env, prepare_env
+from ddpg_graph.envs import make_env
 from ddpg_graph.errors import UserError
 
 
@@ -18,7 +18,7 @@ def test_pendulum_v0_is_pendulum_v1_with_200_steps():
 
 
 def test_env_kwargs_pass_through():
-    assert make_env("Pendulum-v0", seed=0, g=9.81).unwrapped.g == 9.81
+    assert make_env("Pendulum-v0", seed=0, env_kwargs={"g": 9.81}).unwrapped.g == 9.81
 
 
 def test_seed_makes_first_reset_reproducible():
@@ -38,17 +38,17 @@ def test_bad_envs_are_refused(env_id, message):
 
 def test_bad_env_kwargs_are_refused():
     with pytest.raises(UserError, match="bad arguments"):
-        make_env("Pendulum-v0", no_such_argument=1)
+        make_env("Pendulum-v0", env_kwargs={"no_such_argument": 1})
 
 
 def test_legacy_api_is_adapted():
-    env = prepare_env(toy_envs.OldAPIEnv(limit=3), seed=11)
-    assert env.env.seeded == 11
+    env = make_env(toy_envs.OldAPIEnv(limit=3), seed=11)
+    assert env.gym_env.seeded == 11
     obs, info = env.reset()
     assert obs.shape == (2,) and info == {}
     results = [env.step(np.zeros(1)) for _ in range(3)]
     assert [r[2:4] for r in results] == [(False, False), (False, False), (False, True)]
-    env = prepare_env(toy_envs.OldAPIEnv(limit=9, terminal_at=2))
+    env = make_env(toy_envs.OldAPIEnv(limit=9, terminal_at=2))
     env.reset()
     env.step(np.zeros(1))
     assert env.step(np.zeros(1))[2:4] == (True, False)

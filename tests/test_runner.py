@@ -66,10 +66,11 @@ def test_run_writes_history_tensorboard_and_checkpoints(tmp_path, capsys):
 
 
 def test_refuses_to_reuse_a_run_directory(tmp_path):
-    from ddpg_graph.errors import UserError
+    """In library words from the Trainer; the CLI adds its flag hints (test_cli)."""
+    from ddpg_graph.errors import RunDirNotEmpty
     trainer, _ = train(tmp_path, tiny("ToyTerminating-v0", total_steps=10))
     trainer.close()
-    with pytest.raises(UserError, match="is not empty; pass --resume"):
+    with pytest.raises(RunDirNotEmpty, match="is not empty$"):
         Trainer(tiny("ToyTerminating-v0"), str(tmp_path / "run"), progress=False)
 
 

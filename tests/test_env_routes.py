@@ -1,0 +1,141 @@
+"""Every way in for an environment × train, exact resume, evaluate, video, export.
+
+Routes by id go through the command line (fresh processes); routes by object through the
+Python API, in this process. Each exact-resume check stops a run mid-episode (step 500) and
+resumes it to 800 steps, against 800 steps straight.
+"""
+import os
+import subprocess
+import sys
+
+import gymnasium
+import numpy as np
+import pytest
+
+import legacy_envs
+from conftest import REPO
+from test_resume import assert_same_run
+
+import ddpg_graph as dg
+from ddpg_graph.cli import record_video
+
+TESTS = os.path.join(REPO, "tests")
+SMALL = ["--preset", "emami", "--no-progress", "--set", "actor_hidden=32,32",
+         "--set", "critic_hidden=32,32", "--set", "buffer_size=2000", "--set", "eval_every=2",
+         "--set", "eval_episodes=1", "--set", "checkpoint_every=1"]
+ID_ROUTES = {
+    "gym: id": ["--env", "gym:Pendulum-v1"],
+    "shimmy-registered id": ["--env", "shimmy:GymV26Environment-v0",
+                             "--set", 'env_kwargs={"env_id": "Pendulum-v1", '
+                                      '"make_kwargs": {"disable_env_checker": true}}'],
+    "package.module:ID": ["--env", "legacy_envs:OldPointMass-v0"],
+}
+
+
+def cli(*args, timeout=300):
+    env = dict(os.environ, PYTHONPATH=TESTS)
+    return subprocess.run([sys.executable, "-m", "ddpg_graph", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def no_traceback(result):
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.mark.parametrize("route", sorted(ID_ROUTES))
+def test_id_route_trains_resumes_evaluates_records_and_exports(route, tmp_path):
+    options = SMALL + ID_ROUTES[route]
+    straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
+    result = no_traceback(cli("train", "--logdir", straight, "--total-steps", "800", *options))
+    assert result.returncode == 0, result.stderr
+    if route == "gym: id":
+        assert "note: gym:Pendulum-v1 comes from the old gym package" in result.stderr
+    result = no_traceback(cli("train", "--logdir", resumed, "--total-steps", "500", *options))
+    assert result.returncode == 0, result.stderr
+    result = no_traceback(cli("train", "--resume", resumed, "--total-steps", "800", "--no-progress"))
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr, result.stderr  # the env pickled: an exact resume
+    assert_same_run(straight, resumed)
+
+    video = str(tmp_path / "policy.mp4")
+    result = no_traceback(cli("evaluate", "--checkpoint", straight, "--episodes", "1", "--video", video))
+    assert result.returncode == 0, result.stderr
+    if route == "shimmy-registered id":  # shimmy's v26 entry point takes no render_mode
+        assert "warning: no video of shimmy:GymV26Environment-v0" in result.stderr
+    elif route == "package.module:ID":  # the old env has no rgb_array rendering
+        assert "warning: no video of legacy_envs:OldPointMass-v0" in result.stderr
+    else:  # gym 0.26's Pendulum renderer fails under NumPy 2: one line, the evaluation stands
+        assert "warning: no video of gym:Pendulum-v1: its rendering failed" in result.stderr
+
+    result = no_traceback(cli("export", "--checkpoint", straight, "--out", str(tmp_path / "sm")))
+    assert result.returncode == 0, result.stderr
+    assert os.path.exists(tmp_path / "sm" / "saved_model.pb")
+
+
+def gymnasium_object():
+    return gymnasium.make("Pendulum-v1", render_mode="rgb_array")
+
+
+def gym26_object():
+    return legacy_envs.old_gym.make("Pendulum-v1", disable_env_checker=True, render_mode="rgb_array")
+
+
+OBJECT_ROUTES = {"Gymnasium object": gymnasium_object, "gym 0.26 object": gym26_object,
+                 "pre-0.26 object, old spaces": legacy_envs.OldPointMass}
+
+
+@pytest.mark.parametrize("route", sorted(OBJECT_ROUTES))
+def test_object_route_trains_resumes_evaluates_records_and_exports(route, tmp_path, capsys):
+    make = OBJECT_ROUTES[route]
+    config = dg.Config.from_preset("emami", actor_hidden=(32, 32), critic_hidden=(32, 32),
+                                   buffer_size=2000, eval_every=2, eval_episodes=1,
+                                   checkpoint_every=1)
+    straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
+    with dg.train(config.replace(total_steps=800), env=make(), run_dir=straight) as run:
+        assert run.config.env_id.startswith("object:")
+        returns = dg.evaluate(run.agent, make(), episodes=1)
+        video = record_video(run.agent, run.config, str(tmp_path / "v.mp4"), env=make())
+        path = dg.export(run.agent, str(tmp_path / "sm"))
+    assert len(returns) == 1 and np.isfinite(returns[0]) and os.path.isdir(path)
+    if route == "Gymnasium object":
+        assert video["frames"] == 201
+    else:  # no rgb_array rendering; gym 0.26's Pendulum renderer fails under NumPy 2
+        assert video is None and "warning: no video" in capsys.readouterr().err
+    dg.train(config.replace(total_steps=500), env=make(), run_dir=resumed).close()
+    # resumed without the object: the env comes back from the checkpoint's pickle
+    resumed_config = dg.Config.load(os.path.join(resumed, "config.json")).replace(total_steps=800)
+    dg.train(resumed_config, run_dir=resumed, resume=True).close()
+    assert "warning" not in capsys.readouterr().err
+    assert_same_run(straight, resumed)
+    # and the command line evaluates it from the pickled evaluation env
+    result = no_traceback(cli("evaluate", "--checkpoint", straight, "--episodes", "1"))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("make, message", [
+    (legacy_envs.DiscreteOldEnv, "Discrete action space"),
+    (legacy_envs.ThreeValueStep, "does not follow the gym API"),
+])
+def test_bad_env_objects_are_one_line(make, message):
+    with pytest.raises(dg.EnvError, match=message):
+        dg.make_env(make())
+
+
+def test_bad_routes_on_the_command_line_are_one_line_and_exit_2(tmp_path):
+    script = ("import sys, runpy; sys.modules['gym'] = None; sys.argv = ['ddpg_graph'] + sys.argv[1:];"
+              "runpy.run_module('ddpg_graph', run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", script, "train", "--preset", "emami", "--env",
+                             "gym:Pendulum-v1", "--logdir", str(tmp_path / "x")], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: gym:Pendulum-v1 needs the old gym package")
+    assert not os.path.exists(tmp_path / "x")
+    for env_id, message in (("legacy_envs:NoSuchEnv-v9", "cannot make environment"),
+                            ("legacy_envs:OldDiscrete-v0", "Discrete action space"),
+                            ("legacy_envs:OldThreeValues-v0", "does not follow the gym API")):
+        result = cli("train", "--preset", "emami", "--env", env_id, "--logdir", str(tmp_path / "y"))
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+        assert not os.path.exists(tmp_path / "y")
