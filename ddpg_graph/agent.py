@@ -1,6 +1,7 @@
 """``Agent``: owns a private ``tf.Graph`` and its ``Session``; numpy in, numpy out."""
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Dict, Tuple
@@ -8,7 +9,7 @@ from typing import Dict, Tuple
 import numpy as np
 import tensorflow as tf
 
-from .errors import UserError
+from .errors import CheckpointError
 from .graph import DDPGGraph
 
 tf1 = tf.compat.v1
@@ -67,6 +68,7 @@ class Agent:
             self._assign_weights = {name: v.assign(self._weight_inputs[name])
                                     for name, v in self._model_vars.items()}
             init = tf1.global_variables_initializer()
+            self._saved_vars = tf1.global_variables()
             self._saver = tf1.train.Saver(max_to_keep=None, save_relative_paths=True)
         self.graph.finalize()
         session_config = tf1.ConfigProto(
@@ -154,20 +156,39 @@ class Agent:
     def save(self, directory: str) -> str:
         """Saves every variable (weights, targets, optimiser slots) under ``directory``."""
         os.makedirs(directory, exist_ok=True)
-        with self.graph.as_default():  # the Saver refuses to run while eager is the default
-            return self._saver.save(self.session, os.path.join(directory, CHECKPOINT_NAME),
-                                    write_meta_graph=False)
+        try:
+            with self.graph.as_default():  # the Saver refuses to run while eager is the default
+                return self._saver.save(self.session, os.path.join(directory, CHECKPOINT_NAME),
+                                        write_meta_graph=False)
+        except tf.errors.OpError as exc:  # e.g. ResourceExhaustedError on a full disk
+            raise OSError(errno.EIO, f"TensorFlow could not write the weights: "
+                                     f"{type(exc).__name__}: {_first_line(exc)}") from None
 
     def restore(self, directory: str) -> None:
+        """Loads every variable from ``directory``, after checking that the checkpoint holds
+        each of them with this graph's shape (another env or network is refused here)."""
         prefix = os.path.join(directory, CHECKPOINT_NAME)
         if not os.path.exists(prefix + ".index"):
-            raise UserError(f"no checkpoint in {directory}")
+            raise CheckpointError(f"no checkpoint in {directory}")
+        try:
+            shapes = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+        except (tf.errors.OpError, ValueError) as exc:
+            raise CheckpointError(f"cannot restore checkpoint {directory}: its weight files are "
+                                  f"unreadable ({type(exc).__name__})") from None
+        for variable in self._saved_vars:
+            name, shape = variable.op.name, variable.shape.as_list()
+            if name not in shapes:
+                raise CheckpointError(f"checkpoint {directory} has no variable {name}: it was "
+                                      f"made with another network")
+            if shapes[name] != shape:
+                raise CheckpointError(f"checkpoint {directory} holds {name} of shape {shapes[name]}; "
+                                      f"this run's is {shape} (another env or network)")
         try:
             with self.graph.as_default():
                 self._saver.restore(self.session, prefix)
         except (tf.errors.OpError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"cannot restore checkpoint {directory}: {first}") from None
+            raise CheckpointError(f"cannot restore checkpoint {directory}: its weight files are "
+                                  f"corrupt ({type(exc).__name__}: {_first_line(exc)})") from None
 
     def close(self) -> None:
         self.session.close()
@@ -177,3 +198,8 @@ class Agent:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -12,6 +12,8 @@ moment leaves the previous checkpoint intact and ``latest`` pointing at it.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -20,7 +22,7 @@ from typing import Callable, Dict, Optional
 import numpy as np
 
 from . import __version__
-from .errors import UserError
+from .errors import CheckpointError
 
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -68,7 +70,11 @@ def resolve_link(checkpoints_dir: str, link: str) -> Optional[str]:
 
 
 def prune(checkpoints_dir: str) -> None:
-    """Removes checkpoints no link points at, and leftovers of interrupted writes."""
+    """Removes checkpoints no link points at, and leftovers of interrupted writes: temporary
+    directories, and temporary links (a kill between making one and renaming it)."""
+    for entry in os.listdir(checkpoints_dir):
+        if entry.startswith(".tmp-link-"):
+            os.remove(os.path.join(checkpoints_dir, entry))
     keep = {os.path.basename(os.path.realpath(os.path.join(checkpoints_dir, link)))
             for link in os.listdir(checkpoints_dir)
             if os.path.islink(os.path.join(checkpoints_dir, link))}
@@ -77,7 +83,41 @@ def prune(checkpoints_dir: str) -> None:
         if os.path.islink(path) or entry in keep:
             continue
         if entry.startswith(("step-", ".tmp-")):
-            shutil.rmtree(path, ignore_errors=True)
+            _remove_unless_read(path)
+
+
+def _remove_unless_read(path: str) -> None:
+    """Removes the checkpoint directory ``path`` unless a reader holds it (``reading``); a
+    later prune removes it then."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def reading(directory: str):
+    """Holds a shared lock on the checkpoint ``directory`` while it is read, so that the run
+    writing checkpoints does not prune it meanwhile. Yields False if it was pruned first."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield os.path.isdir(directory) and os.path.exists(os.path.join(directory, META_FILE))
+    finally:
+        os.close(fd)
 
 
 def read_meta(directory: str) -> Dict:
@@ -86,11 +126,11 @@ def read_meta(directory: str) -> Dict:
         with open(path) as f:
             meta = json.load(f)
     except FileNotFoundError:
-        raise UserError(f"not a checkpoint (no {META_FILE}): {directory}") from None
+        raise CheckpointError(f"not a checkpoint (no {META_FILE}): {directory}") from None
     except (OSError, ValueError):
-        raise UserError(f"corrupt checkpoint (unreadable {META_FILE}): {directory}") from None
+        raise CheckpointError(f"corrupt checkpoint (unreadable {META_FILE}): {directory}") from None
     if meta.get("format_version") != FORMAT_VERSION:
-        raise UserError(f"checkpoint {directory} has format {meta.get('format_version')}, "
+        raise CheckpointError(f"checkpoint {directory} has format {meta.get('format_version')}, "
                         f"this ddpg_graph {__version__} reads format {FORMAT_VERSION}")
     return meta
 
@@ -120,10 +160,10 @@ def load_state(path: str):
         with open(path) as f:
             return _decode(json.load(f))
     except FileNotFoundError:
-        raise UserError(f"corrupt checkpoint: {os.path.basename(path)} is missing in "
+        raise CheckpointError(f"corrupt checkpoint: {os.path.basename(path)} is missing in "
                         f"{os.path.dirname(path)}") from None
     except (OSError, ValueError, KeyError, TypeError):
-        raise UserError(f"corrupt checkpoint: cannot read {path}") from None
+        raise CheckpointError(f"corrupt checkpoint: cannot read {path}") from None
 
 
 def _encode(value):

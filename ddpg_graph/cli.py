@@ -49,7 +49,8 @@ def quiet_tensorflow() -> None:
 
 
 def default_logdir(preset: str, seed: int) -> str:
-    return os.path.join("runs", f"{preset}-seed{seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    from .rundir import default_name
+    return default_name("runs", f"{preset}-seed{seed}")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -130,6 +131,8 @@ def evaluate(args) -> int:
     from .runner import evaluate as run_episodes, load_checkpoint_agent
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
+    if args.video:
+        writable_file(args.video)
     config, agent, env = load_checkpoint_agent(args.checkpoint)
     try:
         returns = run_episodes(agent, env, args.episodes)
@@ -208,6 +211,8 @@ def compare(args) -> int:
     path = os.path.join(args.run_dir, "history.csv")
     if not os.path.exists(path):
         raise UserError(f"no history.csv in {args.run_dir}")
+    if args.plot:
+        writable_file(args.plot)
     reference = Reference.load(args.reference)
     history = History.load(path)
     verdict = check(history, reference)
@@ -285,18 +290,30 @@ def run_safely(func, *args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Interrupted as exc:
-        print(str(exc), file=sys.stderr)
-        return 130
+        print(f"{exc}; continue with --resume {exc.run_dir}", file=sys.stderr)
+        return 128 + exc.signum  # 130 for Ctrl-C, 143 for SIGTERM
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
 
 
 def main(argv=None) -> int:
-    quiet_tensorflow()
-
     def dispatch():
+        quiet_tensorflow()  # (inside run_safely: Ctrl-C during the import is one line too)
         args = make_parser().parse_args(argv)
         return args.func(args)
 
     return run_safely(dispatch)
+
+
+def writable_file(path: str) -> str:
+    """``path`` if a file can be made there (its directory exists and is writable), checked
+    before any work is done; else one ``UserError`` line. Nothing is created."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UserError(f"cannot write {path}: {directory} is not a directory")
+    if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UserError(f"cannot write {path}: permission denied")
+    if os.path.isdir(path):
+        raise UserError(f"cannot write {path}: it is a directory")
+    return path

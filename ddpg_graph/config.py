@@ -7,11 +7,14 @@ table row, not a script. ``Config.from_preset("emami", seed=3)`` builds one;
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Tuple
 
-from .errors import UserError
+from .errors import ConfigError, UserError
 
 OPTIMIZERS = ("adam", "rmsprop")
 NOISES = ("ou", "gaussian", "emami_offset", "pink", "canton", "none")
@@ -96,9 +99,13 @@ class Config:
     matmul_precision: str = "float32"  # "bfloat16": oneDNN's auto mixed precision (CPU)
 
     def __post_init__(self):
-        object.__setattr__(self, "actor_hidden", tuple(int(w) for w in self.actor_hidden))
-        object.__setattr__(self, "critic_hidden", tuple(int(w) for w in self.critic_hidden))
-        object.__setattr__(self, "env_kwargs", dict(self.env_kwargs))
+        try:
+            object.__setattr__(self, "actor_hidden", tuple(int(w) for w in self.actor_hidden))
+            object.__setattr__(self, "critic_hidden", tuple(int(w) for w in self.critic_hidden))
+            object.__setattr__(self, "env_kwargs", dict(self.env_kwargs))
+        except (TypeError, ValueError):
+            raise ConfigError("actor_hidden and critic_hidden must be lists of integers and "
+                              "env_kwargs a mapping") from None
         _validate(self)
 
     # -- construction ---------------------------------------------------------------
@@ -115,8 +122,11 @@ class Config:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise UserError(f"unknown config key {unknown[0]!r}")
-        return cls(**values)
+            raise ConfigError(f"unknown config key {unknown[0]!r}{_did_you_mean(unknown[0], known)}")
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:  # a value of the wrong kind for its key
+            raise ConfigError(f"invalid config: {exc}") from None
 
     def to_dict(self) -> Dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -147,10 +157,38 @@ class Config:
         return cls.from_dict(values)
 
 
+MAX_BUFFER_SIZE = 100_000_000  # transitions; 1e8 Pendulum ones are ~3 GB in float32
+
+
 def _validate(c: Config) -> None:
     def need(ok: bool, message: str) -> None:
         if not ok:
-            raise UserError(message)
+            raise ConfigError(message)
+
+    for f in dataclasses.fields(c):  # types first: a config file may hold anything
+        value, default = getattr(c, f.name), f.default
+        if isinstance(default, bool):
+            need(isinstance(value, bool), f"{f.name} must be true or false, got {value!r}")
+        elif isinstance(default, int):
+            need(isinstance(value, int) and not isinstance(value, bool),
+                 f"{f.name} must be an integer, got {value!r}")
+        elif isinstance(default, float):
+            need(isinstance(value, (int, float)) and not isinstance(value, bool)
+                 and math.isfinite(value), f"{f.name} must be a finite number, got {value!r}")
+        elif isinstance(default, str):
+            need(isinstance(value, str), f"{f.name} must be a string, got {value!r}")
+    need(c.preset in PRESETS or c.preset == "custom",
+         f"unknown preset {c.preset!r}; choose one of: {', '.join(sorted(PRESETS))}")
+    need(c.seed >= 0, f"seed must be non-negative, got {c.seed}")
+    need(c.buffer_size <= MAX_BUFFER_SIZE,
+         f"buffer_size must be at most {MAX_BUFFER_SIZE:,}, got {c.buffer_size:,}")
+    need(c.reward_scale != 0, "reward_scale must not be 0")
+    need("render_mode" not in c.env_kwargs,
+         "leave render_mode out of env_kwargs: training renders nothing, and videos ask for "
+         "rgb_array themselves")
+    steps = c.env_kwargs.get("max_episode_steps")
+    need(steps is None or (isinstance(steps, int) and steps > 0),
+         f"env_kwargs max_episode_steps must be a positive integer, got {steps!r}")
 
     need(c.total_steps > 0, f"total_steps must be positive, got {c.total_steps}")
     need(c.total_episodes >= 0, f"total_episodes must be non-negative, got {c.total_episodes}")
@@ -199,8 +237,13 @@ def _validate(c: Config) -> None:
     need(c.intra_op_threads >= 0 and c.inter_op_threads >= 0, "thread counts must be non-negative")
     need(c.matmul_precision in ("float32", "bfloat16"),
          f"matmul_precision must be float32 or bfloat16, got {c.matmul_precision!r}")
-    need(c.device == "auto" or c.device.split(":")[0].lower() in ("cpu", "gpu"),
+    need(re.fullmatch(r"auto|(cpu|gpu)(:\d+)?", c.device.lower()) is not None,
          f"device must be 'auto', 'cpu', 'cpu:N' or 'gpu:N', got {c.device!r}")
+
+
+def _did_you_mean(key: str, keys) -> str:
+    close = difflib.get_close_matches(key, sorted(keys), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def parse_overrides(pairs) -> Dict[str, Any]:
@@ -214,7 +257,7 @@ def parse_overrides(pairs) -> Dict[str, Any]:
         if not sep:
             raise UserError(f"--set expects key=value, got {pair!r}")
         if key not in types:
-            raise UserError(f"unknown config key {key!r}")
+            raise ConfigError(f"unknown config key {key!r}{_did_you_mean(key, types)}")
         overrides[key] = _coerce(key, text.strip(), defaults[key])
     return overrides
 

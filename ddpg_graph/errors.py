@@ -27,10 +27,19 @@ class RunDirNotEmpty(UserError):
     """A new run was pointed at a directory that already holds a run."""
 
 
+class RunDirLocked(UserError):
+    """Another process is training in the run directory."""
+
+
 class RunError(Exception):
     """The run cannot go on (divergence, a failed checkpoint write); the message says why
     and which checkpoint is intact."""
 
 
 class Interrupted(Exception):
-    """Ctrl-C: the run stopped at a consistent point and saved a checkpoint."""
+    """Ctrl-C or SIGTERM: the run stopped at a consistent point and saved a checkpoint.
+    ``signum`` is the signal that stopped it."""
+
+    def __init__(self, message: str, signum: int = 2, run_dir: str = None):
+        super().__init__(message)
+        self.signum, self.run_dir = signum, run_dir

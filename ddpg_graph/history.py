@@ -6,6 +6,12 @@ import math
 import os
 from typing import Dict, List, Optional
 
+from .errors import CheckpointError
+
+class HistoryError(CheckpointError):
+    """A history.csv that cannot be read back as the rows a run wrote."""
+
+
 COLUMNS = ("episode", "step", "return", "length", "qmax", "critic_loss", "actor_loss",
            "q_mean", "eval_return", "wall_time")
 
@@ -25,11 +31,22 @@ class History:
                 csv.writer(f).writerow(COLUMNS)
 
     def append(self, row: Dict[str, float]) -> None:
+        """Adds ``row``; with a file, appends it there too (an ``OSError`` leaves the rows in
+        memory as they were)."""
         row = {k: row.get(k, math.nan) for k in COLUMNS}
-        self.rows.append(row)
         if self.path:
             with open(self.path, "a", newline="") as f:
                 csv.writer(f).writerow([_format(row[k]) for k in COLUMNS])
+        self.rows.append(row)
+
+    def sync(self) -> None:
+        """Forces the file's rows to disk (with each checkpoint, which counts them)."""
+        if self.path:
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def column(self, name: str) -> List[float]:
         return [row[name] for row in self.rows]
@@ -49,11 +66,22 @@ class History:
         history = cls()
         try:
             with open(path, newline="") as f:
-                for record in csv.DictReader(f):
-                    history.rows.append({k: _parse(record.get(k)) for k in COLUMNS})
+                reader = csv.DictReader(f)
+                if "return" not in (reader.fieldnames or ()):
+                    raise HistoryError(f"{path} has no return column: not a history.csv")
+                for number, record in enumerate(reader, start=2):
+                    try:
+                        history.rows.append({k: _parse(record.get(k)) for k in COLUMNS})
+                    except (ValueError, TypeError):
+                        raise HistoryError(f"{path} line {number} is not a row of numbers") from None
         except FileNotFoundError:
             if keep:
-                raise
+                raise HistoryError(f"{path} is missing") from None
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise HistoryError(f"cannot read {path}: {exc}") from None
+        if keep is not None and len(history.rows) < keep:
+            raise HistoryError(f"{path} has {len(history.rows)} rows; the checkpoint counts "
+                               f"{keep}: it was cut or edited")
         history.rows = history.rows[:keep]
         if rewrite:
             tmp = path + ".tmp"

@@ -89,8 +89,10 @@ class Reference:
                 rows.append(record)
             columns = {k: np.array([float(r[k]) if r[k] else math.nan for r in rows])
                        for k in ("median", "p10", "p90", "published")}
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, UnicodeDecodeError) as exc:
             raise UserError(f"unreadable reference curve {path}: {exc}") from None
+        if not rows:
+            raise UserError(f"reference curve {path} has no episodes")
         published = columns["published"]
         published = published[:np.max(np.nonzero(~np.isnan(published))[0]) + 1] \
             if np.any(~np.isnan(published)) else np.array([])

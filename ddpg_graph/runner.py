@@ -7,11 +7,11 @@ checkpoint continues exactly as the uninterrupted run would have.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
 import pickle
-import shutil
 import signal
 import sys
 import threading
@@ -25,11 +25,12 @@ from .agent import Agent
 from .config import Config
 from . import envs
 from .envs import make_env
-from .errors import CheckpointError, EnvError, Interrupted, RunDirNotEmpty, RunError, UserError
+from .errors import CheckpointError, EnvError, Interrupted, RunError, UserError
 from .history import History
 from .noise import make_noise
 from .oscilloscope import Oscilloscope, ScopeSink
 from .replay import ReplayBuffer
+from .rundir import RunDir
 from .summaries import SummaryWriter
 
 CONFIG_FILE = "config.json"
@@ -82,11 +83,19 @@ class Trainer:
         self.config = c = config
         self.run_dir = run_dir
         self.progress = progress
-        if resume and not run_dir:
-            raise CheckpointError("resuming needs the run directory")
+        if resume and not (run_dir and os.path.isdir(run_dir)):
+            raise CheckpointError(f"nothing to resume: {run_dir} is not a run directory")
+        self.lock = RunDir(run_dir, new=not resume, overwrite=overwrite) if run_dir else None
+        try:
+            self._build(env, eval_env, resume)
+        except BaseException:
+            if self.lock:
+                self.lock.close(discard=not resume)
+            raise
+
+    def _build(self, env, eval_env, resume: bool) -> None:
+        c, run_dir = self.config, self.run_dir
         resume_from = _latest_checkpoint(run_dir) if resume else None
-        if run_dir and not resume:
-            _check_run_dir_free(run_dir, overwrite)
         self.seeds = seeds = Seeds(c.seed)
         self.env, self.eval_env = _make_envs(c, seeds, env, eval_env, resume_from)
         space = self.env.action_space
@@ -120,7 +129,6 @@ class Trainer:
             self.history = History.load(os.path.join(run_dir, HISTORY_FILE), keep=rows,
                                         rewrite=True)
         elif run_dir:
-            _prepare_run_dir(run_dir, overwrite)
             c.save(os.path.join(run_dir, CONFIG_FILE))
             self.history = History(os.path.join(run_dir, HISTORY_FILE))
         else:
@@ -182,10 +190,12 @@ class Trainer:
         finally:
             bar.close()
             if self.writer:
-                self.writer.flush()
+                with self._writing("the TensorBoard log"):
+                    self.writer.flush()
         if interrupted.raised:
-            raise Interrupted(f"interrupted at step {self.step}; checkpoint saved to {saved}; "
-                              f"continue with --resume {self.run_dir}")
+            what = "interrupted" if interrupted.raised == signal.SIGINT else "terminated"
+            raise Interrupted(f"{what} at step {self.step}; checkpoint saved to {saved}",
+                              interrupted.raised, self.run_dir)
         return self.history
 
     def _trace_scope(self, mu, noise, q) -> None:
@@ -275,12 +285,14 @@ class Trainer:
         row["return"] = self.ep_return
         if c.eval_every and c.eval_episodes and (self.episode + 1) % c.eval_every == 0:
             row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
-        self.history.append(row)
         scalars = {"Reward": row["return"], "Qmax": row["qmax"], "Loss/critic": row["critic_loss"],
                    "Loss/actor": row["actor_loss"], "Q/mean": row["q_mean"],
                    "Eval/Reward": row.get("eval_return", math.nan)}
+        with self._writing("history.csv"):
+            self.history.append(row)
         if self.writer:
-            self.writer.scalars(self.episode, {k: v for k, v in scalars.items() if not math.isnan(v)})
+            with self._writing("the TensorBoard log"):
+                self.writer.scalars(self.episode, {k: v for k, v in scalars.items() if not math.isnan(v)})
         self.episode += 1
         self.obs, self.ep_return, self.ep_length = None, 0.0, 0
         self.sums = _StatSums()
@@ -292,6 +304,17 @@ class Trainer:
             links += ["latest", "best"]
         if links:
             self.save_checkpoint(tuple(dict.fromkeys(links)))
+
+    @contextlib.contextmanager
+    def _writing(self, what: str):
+        """A failed write (a full disk, a read-only file system) stops the run with one line
+        naming the step and the checkpoint that is intact."""
+        try:
+            yield
+        except OSError as exc:
+            where = self.last_checkpoint or "none was written"
+            raise RunError(f"could not write {what} at step {self.step} "
+                           f"({exc.strerror or exc}); the last checkpoint ({where}) is intact") from None
 
     def _check_finite(self, stats, mu=None) -> None:
         bad_action = mu is not None and not np.all(np.isfinite(mu))
@@ -319,6 +342,7 @@ class Trainer:
         return self.last_checkpoint
 
     def _fill(self, directory: str) -> None:
+        self.history.sync()  # the checkpoint counts its rows: they must be on disk first
         self.agent.save(directory)
         self.buffer.save(directory)
         self.config.save(os.path.join(directory, CONFIG_FILE))
@@ -353,7 +377,7 @@ class Trainer:
                     "action_dim": self.action_dim}
         for key, value in expected.items():
             if meta.get(key) != value:
-                raise UserError(f"checkpoint {directory} was made with {key}={meta.get(key)!r}, "
+                raise CheckpointError(f"checkpoint {directory} was made with {key}={meta.get(key)!r}, "
                                 f"this run has {key}={value!r}")
 
     def _restore(self, directory: str) -> int:
@@ -385,7 +409,7 @@ class Trainer:
                 self.scope.load_state_dict(dict(state["scope"], raw=raw))
         except (OSError, KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError,
                 AttributeError) as exc:
-            raise UserError(f"corrupt checkpoint {directory}: {type(exc).__name__}: "
+            raise CheckpointError(f"corrupt checkpoint {directory}: {type(exc).__name__}: "
                             f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
         for attribute, env in restored_envs.items():
             envs.close(getattr(self, attribute))
@@ -424,6 +448,8 @@ class Trainer:
         self.agent.close()
         envs.close(self.env)
         envs.close(self.eval_env)
+        if self.lock:
+            self.lock.close()
         if scope_error:
             raise scope_error
 
@@ -482,8 +508,10 @@ def _make_scope(low: np.ndarray, high: np.ndarray) -> Oscilloscope:
 
 def resume_config(run_dir: str) -> Config:
     """The config a run directory was started with."""
+    if not os.path.exists(run_dir):
+        raise CheckpointError(f"nothing to resume: {run_dir} does not exist")
     if not os.path.isdir(run_dir):
-        raise UserError(f"nothing to resume: {run_dir} does not exist")
+        raise CheckpointError(f"nothing to resume: {run_dir} is a file, not a run directory")
     return Config.load(os.path.join(run_dir, CONFIG_FILE))
 
 
@@ -513,49 +541,33 @@ class _StatSums:
 
 
 class _InterruptFlag:
-    """Within ``with``: SIGINT sets ``raised`` instead of raising mid-step (main thread only)."""
+    """Within ``with``: SIGINT (Ctrl-C) and SIGTERM (schedulers, preemption) set ``raised``
+    to the signal instead of stopping the run mid-step (main thread only)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
-        self.raised = False
-        self._previous = None
+        self.raised = 0
+        self._previous = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
-        self.raised = True
+        self.raised = signum
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def _latest_checkpoint(run_dir: str) -> str:
     latest = checkpoint.resolve_link(os.path.join(run_dir, "checkpoints"), "latest")
     if latest is None:
-        raise UserError(f"nothing to resume: no checkpoint in {run_dir}")
+        raise CheckpointError(f"nothing to resume: no checkpoint in {run_dir}")
     return latest
-
-
-def _check_run_dir_free(run_dir: str, overwrite: bool) -> None:
-    if os.path.isdir(run_dir) and os.listdir(run_dir) and not overwrite:
-        raise RunDirNotEmpty(f"run directory {run_dir} is not empty")
-
-
-def _prepare_run_dir(run_dir: str, overwrite: bool) -> None:
-    try:
-        if overwrite:
-            for name in (HISTORY_FILE, CONFIG_FILE, "tb", "checkpoints"):
-                path = os.path.join(run_dir, name)
-                if os.path.isdir(path):
-                    shutil.rmtree(path)
-                elif os.path.exists(path):
-                    os.remove(path)
-        os.makedirs(run_dir, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot prepare run directory {run_dir}: {exc.strerror}") from None
 
 
 def _progress_bar(total: int, initial: int, enabled: bool):
@@ -564,18 +576,38 @@ def _progress_bar(total: int, initial: int, enabled: bool):
                 mininterval=1.0, dynamic_ncols=True)
 
 
-def load_checkpoint_agent(path: str) -> tuple:
-    """(config, agent, env) restored from a checkpoint directory or a run directory."""
-    directory = path
-    run_latest = checkpoint.resolve_link(os.path.join(path, "checkpoints"), "latest")
-    if run_latest:
-        directory = run_latest
+def load_checkpoint_agent(path: str, attempts: int = 3) -> tuple:
+    """(config, agent, env) restored from a checkpoint directory or a run directory.
+
+    The checkpoint is held (``checkpoint.reading``) while it is read, so a run that is still
+    training does not prune it; one pruned between reading the ``latest`` link and taking
+    hold of it is passed over for the newer one ``latest`` names (up to ``attempts`` times).
+    """
+    for _ in range(attempts):
+        directory = checkpoint.resolve_link(os.path.join(path, "checkpoints"), "latest") or path
+        with checkpoint.reading(directory) as present:
+            if present or directory == path:
+                return _load_checkpoint(path, directory)
+    raise CheckpointError(f"no checkpoint at {path} stayed long enough to be read")
+
+
+def _load_checkpoint(path: str, directory: str) -> tuple:
     if not os.path.exists(os.path.join(directory, CONFIG_FILE)):
-        raise UserError(f"no checkpoint at {path}")
+        raise CheckpointError(f"no checkpoint at {path}")
     config = Config.load(os.path.join(directory, CONFIG_FILE))
+    meta = checkpoint.read_meta(directory)
     seeds = Seeds(config.seed)
     env = _make_envs(config, seeds, None, None, directory)[1]
     space = env.action_space
-    agent = Agent(config, env.observation_space.shape[0], space.low, space.high, seed=seeds.graph)
-    agent.restore(directory)
+    obs_dim, action_dim = env.observation_space.shape[0], space.shape[0]
+    if (meta.get("obs_dim"), meta.get("action_dim")) != (obs_dim, action_dim):
+        raise CheckpointError(f"checkpoint {directory} was made for observations of size "
+                              f"{meta.get('obs_dim')} and actions of size {meta.get('action_dim')}; "
+                              f"its config's env has {obs_dim} and {action_dim}")
+    agent = Agent(config, obs_dim, space.low, space.high, seed=seeds.graph)
+    try:
+        agent.restore(directory)
+    except BaseException:
+        agent.close()
+        raise
     return config, agent, env

@@ -5,6 +5,8 @@ ops in the graph, nothing fetched per step.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 from typing import Dict
 
 import tensorflow as tf
@@ -28,10 +30,21 @@ class SummaryWriter:
     def scalars(self, step: int, values: Dict[str, float]) -> None:
         summary = tf1.Summary(value=[tf1.Summary.Value(tag=tag, simple_value=float(v))
                                      for tag, v in values.items()])
-        self._writer.add_summary(summary, int(step))
+        with _as_os_error():
+            self._writer.add_summary(summary, int(step))
 
     def flush(self) -> None:
-        self._writer.flush()
+        with _as_os_error():
+            self._writer.flush()
 
     def close(self) -> None:
         self._writer.close()
+
+
+@contextlib.contextmanager
+def _as_os_error():
+    """TensorFlow's write errors (a full disk) as the ``OSError`` every other writer raises."""
+    try:
+        yield
+    except tf.errors.OpError as exc:
+        raise OSError(errno.EIO, f"{type(exc).__name__}: {exc.message}") from None

@@ -13,7 +13,6 @@ def record_policy(agent, env, path: str, episodes: int = 1) -> dict:
     ``render_mode="rgb_array"``) and writes every frame to ``path``; returns the frame count,
     frame size and episode returns."""
     import cv2
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fps = float(env.metadata.get("render_fps") or 30)
     writer, frames, returns = None, 0, []
     try:

@@ -1,0 +1,86 @@
+"""Run directories: creating them, one process at a time (an exclusive lock), unique names.
+
+A run directory holds ``RUN_FILES`` and the ``.lock`` file. A process that trains in it holds
+an exclusive ``flock`` on ``.lock`` for the run's whole life, so a second process pointed at
+the same directory (a new run or a resume) is refused at once instead of interleaving rows.
+The kernel drops the lock when the process ends, however it ends.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+
+from .errors import RunDirLocked, RunDirNotEmpty, UserError
+
+LOCK_FILE = ".lock"
+RUN_FILES = ("config.json", "history.csv", "tb", "checkpoints", "scope", "policy.mp4", "curve.png")
+
+
+class RunDir:
+    """``path`` opened for one run: created if missing, locked until ``close``.
+
+    ``new``: a new run, which needs the directory free: empty, or holding only the files of
+    a run that never wrote a checkpoint (nothing there can be resumed; they are replaced).
+    ``overwrite`` replaces a run's files whatever they hold.
+    """
+
+    def __init__(self, path: str, new: bool, overwrite: bool = False):
+        self.path, self._fd = path, None
+        self.created = _topmost_missing(path)  # what discard removes (None: nothing)
+        try:
+            os.makedirs(path, exist_ok=True)
+            self._fd = os.open(os.path.join(path, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UserError(f"cannot use run directory {path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._fd)
+            raise RunDirLocked(f"run directory {path} is in use by another process") from None
+        if new:
+            try:
+                self._make_room(overwrite)
+            except BaseException:
+                self.close()
+                raise
+
+    def _make_room(self, overwrite: bool) -> None:
+        entries = set(os.listdir(self.path)) - {LOCK_FILE}
+        resumable = os.path.lexists(os.path.join(self.path, "checkpoints", "latest"))
+        if entries and not overwrite and (resumable or not entries <= set(RUN_FILES)):
+            raise RunDirNotEmpty(f"run directory {self.path} is not empty")
+        try:
+            for name in entries & set(RUN_FILES):
+                target = os.path.join(self.path, name)
+                if os.path.isdir(target) and not os.path.islink(target):
+                    shutil.rmtree(target)
+                else:
+                    os.remove(target)
+        except OSError as exc:
+            raise UserError(f"cannot prepare run directory {self.path}: {exc.strerror}") from None
+
+    def close(self, discard: bool = False) -> None:
+        """Releases the lock; ``discard``: a run that failed before it wrote anything of use
+        also removes the directory, if it made it."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        if discard and self.created:
+            shutil.rmtree(self.created, ignore_errors=True)
+
+
+def _topmost_missing(path: str):
+    """The outermost directory that ``os.makedirs(path)`` would create, or None."""
+    path, missing = os.path.abspath(path), None
+    while not os.path.exists(path):
+        missing, path = path, os.path.dirname(path)
+    return missing
+
+
+def default_name(parent: str, stem: str) -> str:
+    """``parent/stem-YYYYmmdd-HHMMSS-PID``: two runs of the same preset and seed started in
+    the same second on one machine get different names."""
+    return os.path.join(parent, f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
