@@ -218,7 +218,10 @@ def compare(args) -> int:
     verdict = check(history, reference)
     print(verdict.describe())
     if args.plot:
-        plot(args.plot, history, reference, title=f"{args.run_dir} vs {args.reference}")
+        try:
+            plot(args.plot, history, reference, title=f"{args.run_dir} vs {args.reference}")
+        except OSError as exc:
+            raise UserError(f"cannot write the plot {args.plot}: {exc.strerror or exc}") from None
         print(f"plot: {args.plot}")
     return 0 if verdict.passed else 1
 

@@ -169,7 +169,7 @@ class Trainer:
                     if self.step < c.warmup_steps:
                         mu, noise, q = self.warmup_rng.uniform(self.low, self.high), 0.0, math.nan
                     else:
-                        mu, q = self._act()
+                        mu, q = self._act_and_maybe_train()
                         noise = self.noise_scale * self.noise.sample()
                     action = np.clip(mu + noise, self.low, self.high)
                     if self.scope:
@@ -245,7 +245,7 @@ class Trainer:
                 obs, _ = self.env.reset()
                 episode_return = 0.0
 
-    def _act(self):
+    def _act_and_maybe_train(self):
         """The policy's action for ``self.obs`` and its Q (NaN when not needed). Once there is
         enough to learn from, every ``train_every`` steps, the same session.run also trains:
         ``gradient_steps`` updates, each on its own replay batch."""
@@ -255,13 +255,14 @@ class Trainer:
             batch = self.buffer.sample(c.batch_size, steps=c.gradient_steps)
             mu, stats = self.agent.act_and_train(self.obs, batch)
             self._check_finite(stats, mu)
-            self._count_update(stats, c.gradient_steps)
+            self._record_update(stats, c.gradient_steps)
             return mu, stats.get("act_q", math.nan)
         if self.scope:
             return self.agent.act_with_q(self.obs)
         return self.agent.act(self.obs), math.nan
 
-    def _count_update(self, stats, updates: int = 1) -> None:
+    def _record_update(self, stats, updates: int = 1) -> None:
+        """Adds an update's statistics to the episode's and steps the noise's per-update decay."""
         self.sums.add(stats)
         for _ in range(updates):
             self.noise.on_update()
@@ -274,7 +275,7 @@ class Trainer:
         for _ in range(self.ep_length):
             stats = self.agent.train(self.buffer.sample(c.batch_size))
             self._check_finite(stats)
-            self._count_update(stats)
+            self._record_update(stats)
 
     def _end_episode(self) -> None:
         c = self.config

@@ -28,14 +28,24 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("args, message", BAD_INPUTS, ids=[" ".join(a) for a, _ in BAD_INPUTS])
-def test_bad_input_gets_one_line_and_exit_2(args, message, tmp_path):
-    result = run_module(*args, cwd=str(tmp_path))
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+def test_bad_input_gets_one_line_and_exit_2(args, message, tmp_path, monkeypatch, capsys):
+    """In this process, through ``cli.main`` (the status ``python -m ddpg_graph`` exits with)."""
+    from ddpg_graph.cli import main
+    monkeypatch.chdir(tmp_path)
+    status = main(args)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 2, lines
+    assert len(lines) == 1, lines
     assert message in lines[0]
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_bad_input_exit_status_from_a_fresh_process(tmp_path):
+    result = run_module("train", "--preset", "nope", cwd=str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == ["error: unknown preset 'nope'; choose one of: "
+                                                  "canton, emami, keras_mountaincar, morvan, "
+                                                  "tf2_article, zoo"]
 
 
 def test_corrupt_checkpoint_is_refused(tmp_path):

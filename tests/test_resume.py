@@ -105,15 +105,22 @@ def test_sigkill_then_resume_equals_uninterrupted_run(reference_run, tmp_path):
     assert_same_run(reference_run, run_dir)
 
 
-def test_ctrl_c_saves_and_resume_equals_uninterrupted_run(reference_run, tmp_path):
+@pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"),
+                                                   (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_or_sigterm_saves_and_resume_equals_uninterrupted_run(signum, status, word,
+                                                                     reference_run, tmp_path):
+    """Ctrl-C, and SIGTERM as schedulers and preemption send it: finish the step, save, exit
+    128 + the signal with one line naming the checkpoint and how to go on."""
     run_dir = str(tmp_path / "interrupted")
     process = start_training(run_dir)
     wait_for_rows(run_dir, 1, process)
     time.sleep(0.3)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr and "--resume" in stderr.strip().splitlines()[-1]
+    assert process.returncode == status, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert "Traceback" not in stderr and last.startswith(f"{word} at step")
+    assert f"--resume {run_dir}" in last
     assert os.path.islink(os.path.join(run_dir, "checkpoints", "latest"))
 
     result = run_module("train", "--resume", run_dir, "--no-progress", timeout=300)
