@@ -8,14 +8,8 @@ import argparse
 import json
 import os
 import sys
-import time
 
 from .errors import UserError
-
-
-def close_env(env) -> None:
-    from .envs import close
-    close(env)
 
 EXIT_USAGE = 2
 
@@ -128,6 +122,7 @@ def train(args) -> int:
 
 def evaluate(args) -> int:
     import numpy as np
+    from .envs import close as close_env
     from .runner import evaluate as run_episodes, load_checkpoint_agent
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
@@ -159,7 +154,7 @@ def record_video(agent, config, path: str, env=None) -> dict:
     """One noise-free episode of ``agent`` rendered to the MP4 file ``path``: on ``env`` if
     given (it must render ``rgb_array`` frames), else on a new ``config.env_id`` env. An env
     that cannot render gets one warning line and no video (None), not a failed run."""
-    from .envs import make_env
+    from .envs import close as close_env, make_env
     from .errors import EnvError
     from .runner import Seeds
     from .video import record_policy
@@ -190,6 +185,7 @@ def record_video(agent, config, path: str, env=None) -> dict:
 
 def export(args) -> int:
     """The checkpoint's deterministic actor as a SavedModel or a frozen GraphDef."""
+    from .envs import close as close_env
     from .export import export as write
     from .runner import load_checkpoint_agent
     config, agent, env = load_checkpoint_agent(args.checkpoint)

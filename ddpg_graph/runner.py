@@ -25,7 +25,7 @@ from .agent import Agent
 from .config import Config
 from . import envs
 from .envs import make_env
-from .errors import CheckpointError, EnvError, Interrupted, RunError, UserError
+from .errors import CheckpointError, EnvError, Interrupted, RunError
 from .history import History
 from .noise import make_noise
 from .oscilloscope import Oscilloscope, ScopeSink
@@ -80,7 +80,7 @@ class Trainer:
 
     def __init__(self, config: Config, run_dir: Optional[str] = None, progress: bool = True,
                  overwrite: bool = False, resume: bool = False, env=None, eval_env=None):
-        self.config = c = config
+        self.config = config
         self.run_dir = run_dir
         self.progress = progress
         if resume and not (run_dir and os.path.isdir(run_dir)):

@@ -1,8 +1,6 @@
 """MP4 videos of a policy, from the env's ``rgb_array`` frames, encoded with OpenCV."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from .errors import UserError

@@ -4,7 +4,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import REPO, make_agent, random_batch, run_module
+from conftest import REPO, make_agent, random_batch
 from test_resume import assert_same_run
 
 KERAS = dict(actor_model="keras_factories:small_actor", critic_model="keras_factories:small_critic")
