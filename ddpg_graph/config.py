@@ -82,10 +82,12 @@ class Config:
     #                               +terminal_reward if its return > 0, else -terminal_reward
     bootstrap_on_terminal: bool = False  # Keras notebook: y = r + gamma * done * Q' (sic)
 
-    # evaluation, logging, checkpoints (in episodes; 0 turns a feature off)
-    eval_every: int = 10
+    # evaluation and checkpoints, in env steps so that short episodes do not multiply them:
+    # each runs at the end of the episode in which the step count crosses a multiple of N
+    # (Pendulum's 200-step episodes: 2000 = every 10 episodes); 0 turns it off
+    eval_every_steps: int = 2000
     eval_episodes: int = 5
-    checkpoint_every: int = 10
+    checkpoint_every_steps: int = 2000
 
     # oscilloscope
     scope: str = "off"  # "off", "window" or "file"
@@ -229,8 +231,8 @@ def _validate(c: Config) -> None:
     need(0 < c.noise_decay <= 1, f"noise_decay must be in (0, 1], got {c.noise_decay}")
     need(0 < c.noise_episode_decay <= 1,
          f"noise_episode_decay must be in (0, 1], got {c.noise_episode_decay}")
-    need(c.eval_every >= 0 and c.eval_episodes >= 0 and c.checkpoint_every >= 0,
-         "eval_every, eval_episodes and checkpoint_every must be non-negative")
+    need(c.eval_every_steps >= 0 and c.eval_episodes >= 0 and c.checkpoint_every_steps >= 0,
+         "eval_every_steps, eval_episodes and checkpoint_every_steps must be non-negative")
     need(c.scope in ("off", "window", "file"), f"scope must be off, window or file, got {c.scope!r}")
     need(c.scope_every > 0 and c.scope_png_every >= 0, "scope_every must be positive, "
          "scope_png_every non-negative")
@@ -330,7 +332,7 @@ PRESETS: Dict[str, Dict[str, Any]] = {
         optimizer="rmsprop", actor_lr=1e-4, critic_lr=1e-3, gamma=0.95, tau=0.001,
         batch_size=256, buffer_size=10_000, prefill_steps=10_000, learning_starts=256,
         noise="ou", noise_theta=0.35, noise_mu=0.8, noise_sigma=0.4, noise_dt=0.01,
-        eval_every=0, intra_op_threads=2,  # compute-bound: 3x640 critic at batch 256
+        eval_every_steps=0, intra_op_threads=2,  # compute-bound: 3x640 critic at batch 256
     ),
     # rl-zoo3's tuned Pendulum settings, as Stable-Baselines3 users run them.
     "zoo": dict(

@@ -277,6 +277,11 @@ class Trainer:
             self._check_finite(stats)
             self._record_update(stats)
 
+    def _crossed(self, every: int) -> bool:
+        """Whether the episode ending now crossed a multiple of ``every`` env steps (never for
+        0): evaluation and checkpoint cadence, whatever the episodes' lengths."""
+        return every > 0 and self.step // every > (self.step - self.ep_length) // every
+
     def _end_episode(self) -> None:
         c = self.config
         if c.train_at_episode_end:
@@ -284,7 +289,8 @@ class Trainer:
         row = dict(episode=self.episode, step=self.step, length=self.ep_length,
                    wall_time=self.elapsed, **self.sums.means())
         row["return"] = self.ep_return
-        if c.eval_every and c.eval_episodes and (self.episode + 1) % c.eval_every == 0:
+        checkpoint_due = self._crossed(c.checkpoint_every_steps)
+        if c.eval_episodes and self._crossed(c.eval_every_steps):
             row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
         scalars = {"Reward": row["return"], "Qmax": row["qmax"], "Loss/critic": row["critic_loss"],
                    "Loss/actor": row["actor_loss"], "Q/mean": row["q_mean"],
@@ -297,9 +303,7 @@ class Trainer:
         self.episode += 1
         self.obs, self.ep_return, self.ep_length = None, 0.0, 0
         self.sums = _StatSums()
-        links = []
-        if c.checkpoint_every and self.episode % c.checkpoint_every == 0:
-            links.append("latest")
+        links = ["latest"] if checkpoint_due else []
         if row.get("eval_return", -math.inf) > self.best_eval:
             self.best_eval = row["eval_return"]
             links += ["latest", "best"]

@@ -21,8 +21,8 @@ from ddpg_graph.cli import record_video
 
 TESTS = os.path.join(REPO, "tests")
 SMALL = ["--preset", "emami", "--no-progress", "--set", "actor_hidden=32,32",
-         "--set", "critic_hidden=32,32", "--set", "buffer_size=2000", "--set", "eval_every=2",
-         "--set", "eval_episodes=1", "--set", "checkpoint_every=1"]
+         "--set", "critic_hidden=32,32", "--set", "buffer_size=2000", "--set", "eval_every_steps=400",
+         "--set", "eval_episodes=1", "--set", "checkpoint_every_steps=200"]
 ID_ROUTES = {
     "gym: id": ["--env", "gym:Pendulum-v1"],
     "shimmy-registered id": ["--env", "shimmy:GymV26Environment-v0",
@@ -89,8 +89,8 @@ OBJECT_ROUTES = {"Gymnasium object": gymnasium_object, "gym 0.26 object": gym26_
 def test_object_route_trains_resumes_evaluates_records_and_exports(route, tmp_path, capsys):
     make = OBJECT_ROUTES[route]
     config = dg.Config.from_preset("emami", actor_hidden=(32, 32), critic_hidden=(32, 32),
-                                   buffer_size=2000, eval_every=2, eval_episodes=1,
-                                   checkpoint_every=1)
+                                   buffer_size=2000, eval_every_steps=400, eval_episodes=1,
+                                   checkpoint_every_steps=200)
     straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
     with dg.train(config.replace(total_steps=800), env=make(), run_dir=straight) as run:
         assert run.config.env_id.startswith("object:")

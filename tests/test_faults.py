@@ -34,6 +34,7 @@ BAD_INPUTS = [
     (EMAMI + ["--set", "reward_scale=nan"], "reward_scale must be a finite number"),
     (EMAMI + ["--set", "preset=bogus"], "unknown preset 'bogus'"),
     (EMAMI + ["--set", "actor_lrr=0.1"], "did you mean 'actor_lr'?"),
+    (EMAMI + ["--set", "checkpoint_every=2"], "did you mean 'checkpoint_every_steps'?"),
     (EMAMI + ["--logdir", "FILE/run"], "cannot use run directory"),
     (["train", "--resume", "FILE"], "is a file, not a run directory"),
     (["compare", "RUN", "--reference", "emami", "--plot", "FILE/curve.png"], "is not a directory"),
@@ -101,8 +102,8 @@ def test_a_second_process_on_a_run_directory_is_refused(tmp_path):
 # -- a full disk at each kind of write, in process --------------------------------------------
 def tiny(**overrides):
     values = dict(env_id="ToyTerminating-v0", total_steps=60, batch_size=8, buffer_size=200,
-                  learning_starts=8, actor_hidden=(8, 8), critic_hidden=(8, 8), eval_every=2,
-                  eval_episodes=1, checkpoint_every=2)
+                  learning_starts=8, actor_hidden=(8, 8), critic_hidden=(8, 8), eval_every_steps=10,
+                  eval_episodes=1, checkpoint_every_steps=10)
     values.update(overrides)
     return dg.Config(**values)
 
@@ -188,7 +189,7 @@ def test_evaluate_while_training_with_a_checkpoint_every_episode(tmp_path):
     """The checkpoint ``latest`` names may be pruned while evaluate reads it: it then reads
     the newer one."""
     run_dir = str(tmp_path / "run")
-    process = start_training(run_dir, "--total-steps", "100000", "--set", "checkpoint_every=1")
+    process = start_training(run_dir, "--total-steps", "100000", "--set", "checkpoint_every_steps=200")
     wait_for_rows(run_dir, 1, process)
     results = [run_module("evaluate", "--checkpoint", run_dir, "--episodes", "1") for _ in range(3)]
     process.send_signal(signal.SIGKILL)
@@ -200,8 +201,8 @@ def test_evaluate_while_training_with_a_checkpoint_every_episode(tmp_path):
 # -- resumed state that a test must notice if its restore is lost -----------------------------
 def pendulum(**overrides):
     values = dict(env_id="Pendulum-v1", actor_hidden=(16, 16), critic_hidden=(16, 16),
-                  buffer_size=3000, batch_size=16, learning_starts=16, checkpoint_every=1,
-                  eval_every=1, eval_episodes=1, seed=3)
+                  buffer_size=3000, batch_size=16, learning_starts=16, checkpoint_every_steps=200,
+                  eval_every_steps=200, eval_episodes=1, seed=3)
     values.update(overrides)
     return dg.Config.from_preset("emami", **values)
 

@@ -64,7 +64,7 @@ SEQUENTIAL = ["--preset", "zoo", "--no-progress", "--set", "warmup_steps=400",
               "--set", "learning_starts=400", "--set", "batch_size=64",
               "--set", "actor_model=keras_factories:sequential_actor",
               "--set", "critic_model=keras_factories:sequential_critic",
-              "--set", "checkpoint_every=2", "--set", "eval_every=0"]
+              "--set", "checkpoint_every_steps=400", "--set", "eval_every_steps=0"]
 
 
 def keras_run(*args):

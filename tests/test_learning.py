@@ -30,7 +30,7 @@ NETWORKS = {"builtin": {}, "keras": dict(actor_model="keras_factories:sequential
 def test_short_pendulum_run_learns(networks, tmp_path):
     config = Config.from_preset("zoo", seed=0, total_steps=7000, warmup_steps=1000,
                                 learning_starts=1000, batch_size=64, actor_hidden=(64, 64),
-                                critic_hidden=(64, 64), eval_every=0, checkpoint_every=0,
+                                critic_hidden=(64, 64), eval_every_steps=0, checkpoint_every_steps=0,
                                 **NETWORKS[networks])
     trainer = Trainer(config, str(tmp_path / "run"), progress=False)
     trainer.run()

@@ -131,7 +131,7 @@ def test_window_mode_under_xvfb(tmp_path):
         train = subprocess.Popen(
             [sys.executable, "-m", "ddpg_graph", "train", "--preset", "canton", "--scope", "window",
              "--total-steps", "1500", "--logdir", run_dir, "--no-progress",
-             "--set", "scope_every=5", "--set", "eval_every=0"],
+             "--set", "scope_every=5", "--set", "eval_every_steps=0"],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         seen = False
         deadline = time.time() + 120
@@ -174,7 +174,7 @@ def test_a_scope_write_error_stops_the_run_with_one_clear_error(tmp_path, monkey
 
     monkeypatch.setattr(ScopeSink, "_write", full_disk)
     config = small_config(env_id="Pendulum-v1", total_steps=400, batch_size=8, learning_starts=8,
-                          buffer_size=500, eval_every=0, checkpoint_every=1, scope="file",
+                          buffer_size=500, eval_every_steps=0, checkpoint_every_steps=200, scope="file",
                           scope_every=5)
     trainer = Trainer(config, str(tmp_path / "run"), progress=False)
     with pytest.raises(RunError, match="No space left.*intact.*--resume .* --scope off"):

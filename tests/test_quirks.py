@@ -9,7 +9,7 @@ from ddpg_graph.runner import Trainer
 
 def trained(tmp_path, **overrides):
     values = dict(env_id="ToyTerminating-v0", total_steps=40, batch_size=8, learning_starts=8,
-                  buffer_size=200, eval_every=0, checkpoint_every=0, noise="gaussian",
+                  buffer_size=200, eval_every_steps=0, checkpoint_every_steps=0, noise="gaussian",
                   noise_sigma=0.1, dtype="float32")
     values.update(overrides)
     trainer = Trainer(small_config(**values), str(tmp_path / "run"), progress=False)

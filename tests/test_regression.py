@@ -11,7 +11,7 @@ SEED = 7  # not one of the seeds the reference was built from
 def test_canton_prefix_follows_its_reference(tmp_path):
     reference = Reference.load("canton").prefix(EPISODES)
     config = Config.from_preset("canton", seed=SEED, total_episodes=EPISODES, scope="off",
-                                eval_every=0, checkpoint_every=0, intra_op_threads=1,
+                                eval_every_steps=0, checkpoint_every_steps=0, intra_op_threads=1,
                                 inter_op_threads=1)
     trainer = Trainer(config, str(tmp_path / "run"), progress=False)
     history = trainer.run()

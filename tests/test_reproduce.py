@@ -7,7 +7,7 @@ from ddpg_graph.history import History
 
 def test_reproduce_runs_reports_and_resumes(tmp_path, capsys):
     run_dir = str(tmp_path / "run")
-    common = ["--no-progress", "--scope", "off", "--set", "eval_every=0"]
+    common = ["--no-progress", "--scope", "off", "--set", "eval_every_steps=0"]
     status = reproduce.main("canton", argv=["--steps", "400", "--logdir", run_dir, *common])
     out = capsys.readouterr().out
     assert status == 1  # two episodes cannot reach the -250 target

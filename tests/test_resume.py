@@ -15,8 +15,8 @@ from conftest import REPO, run_module
 
 RUN_OPTIONS = ["--preset", "emami", "--total-steps", "1600", "--no-progress",
                "--set", "actor_hidden=32,32", "--set", "critic_hidden=32,32",
-               "--set", "buffer_size=5000", "--set", "checkpoint_every=2",
-               "--set", "eval_every=3", "--set", "eval_episodes=1"]
+               "--set", "buffer_size=5000", "--set", "checkpoint_every_steps=400",
+               "--set", "eval_every_steps=600", "--set", "eval_episodes=1"]
 
 
 def history_without_wall_time(run_dir):
@@ -212,7 +212,7 @@ def make_trainer(run_dir, **overrides):
     from ddpg_graph.config import Config
     from ddpg_graph.runner import Trainer
     values = dict(total_steps=400, actor_hidden=(16,), critic_hidden=(16, 16), buffer_size=1000,
-                  checkpoint_every=1, eval_every=0)
+                  checkpoint_every_steps=200, eval_every_steps=0)
     values.update(overrides)
     return Trainer(Config.from_preset("emami", **values), run_dir, progress=False)
 

@@ -12,7 +12,7 @@ from ddpg_graph.runner import Trainer
 
 def tiny(env_id, **overrides):
     values = dict(env_id=env_id, total_steps=40, batch_size=8, learning_starts=8, buffer_size=100,
-                  eval_every=2, eval_episodes=1, checkpoint_every=2, noise="gaussian",
+                  eval_every_steps=10, eval_episodes=1, checkpoint_every_steps=10, noise="gaussian",
                   noise_sigma=0.1, dtype="float32")
     values.update(overrides)
     return small_config(**values)
@@ -85,7 +85,7 @@ def test_train_every_and_gradient_steps_schedule(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Agent, "act_and_train", recording)
     config = small_config(env_id="ToyTerminating-v0", total_steps=40, batch_size=8,
-                          learning_starts=8, buffer_size=200, eval_every=0, checkpoint_every=0,
+                          learning_starts=8, buffer_size=200, eval_every_steps=0, checkpoint_every_steps=0,
                           train_every=2, gradient_steps=3, noise="gaussian", noise_sigma=1.0,
                           noise_decay=0.5, noise_decay_on="update", dtype="float32")
     trainer = Trainer(config, str(tmp_path / "run"), progress=False)
@@ -94,3 +94,20 @@ def test_train_every_and_gradient_steps_schedule(tmp_path, monkeypatch):
     # rounds at steps 8, 10, ..., 38 (the buffer holds a batch from step 8 on), 3 updates each
     assert shapes == [(3, 8, 2)] * 16
     assert trainer.noise.sigma == pytest.approx(0.5 ** 48)
+
+
+def test_evaluation_and_checkpoint_cadence_counts_steps_not_episodes(tmp_path, monkeypatch):
+    """5-step episodes, 200 steps, both every 50 steps: 4 evaluations and 4 cadence
+    checkpoints (at steps 50, 100, 150, 200), not one per few episodes."""
+    saved = []
+    original = Trainer.save_checkpoint
+    monkeypatch.setattr(Trainer, "save_checkpoint",
+                        lambda self, links=("latest",): saved.append((self.step, links)) or
+                        original(self, links))
+    config = tiny("ToyTerminating-v0", total_steps=200, eval_every_steps=50,
+                  checkpoint_every_steps=50)
+    trainer, history = train(tmp_path, config)
+    trainer.close()
+    evaluated = [row["step"] for row in history.rows if not np.isnan(row["eval_return"])]
+    assert len(history) == 40 and evaluated == [50, 100, 150, 200]
+    assert {step for step, links in saved} == {50, 100, 150, 200}  # (200: also the final one)

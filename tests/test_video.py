@@ -6,8 +6,8 @@ from ddpg_graph.runner import Trainer
 
 
 def test_evaluate_writes_a_policy_video(tmp_path, capsys):
-    config = Config.from_preset("canton", total_steps=400, scope="off", eval_every=0,
-                                checkpoint_every=0)
+    config = Config.from_preset("canton", total_steps=400, scope="off", eval_every_steps=0,
+                                checkpoint_every_steps=0)
     trainer = Trainer(config, str(tmp_path / "run"), progress=False)
     trainer.run()
     trainer.close()

@@ -115,7 +115,7 @@ def graph_config(setting: str, seed: int, overrides, threads: int = 0):
     """The ddpg_graph config of ``setting``; ``threads`` > 0 sets both TF thread pools."""
     from ddpg_graph.config import Config, parse_overrides
     s = SETTINGS[setting]
-    values = dict(seed=seed, total_steps=s["steps"], eval_every=0, checkpoint_every=0,
+    values = dict(seed=seed, total_steps=s["steps"], eval_every_steps=0, checkpoint_every_steps=0,
                   learning_starts=s["learning_starts"])
     if setting == "emami":
         values.update(env_id="Pendulum-v1")
@@ -264,8 +264,8 @@ def memory_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     import numpy as np
     from ddpg_graph.runner import Trainer
     from ddpg_graph.config import Config
-    config = Config.from_preset("emami", seed=seed, total_steps=1_000_600, eval_every=0,
-                                checkpoint_every=0, buffer_size=1_000_000,
+    config = Config.from_preset("emami", seed=seed, total_steps=1_000_600, eval_every_steps=0,
+                                checkpoint_every_steps=0, buffer_size=1_000_000,
                                 **thread_settings(threads))
     with tempfile.TemporaryDirectory() as run_dir:
         trainer = Trainer(config, run_dir, progress=False, overwrite=True)

@@ -18,8 +18,8 @@ def steps_per_second(preset: str, steps: int, scope: str, directory: str):
     """(wall-clock steps/s, CPU-time steps/s over all threads) of one short run."""
     from ddpg_graph.config import Config
     from ddpg_graph.runner import Trainer
-    config = Config.from_preset(preset, total_steps=steps, scope=scope, eval_every=0,
-                                checkpoint_every=0)
+    config = Config.from_preset(preset, total_steps=steps, scope=scope, eval_every_steps=0,
+                                checkpoint_every_steps=0)
     trainer = Trainer(config, directory, progress=False)
     start, cpu = time.perf_counter(), time.process_time()
     trainer.run()
