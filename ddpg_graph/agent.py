@@ -9,7 +9,7 @@ from typing import Dict, Tuple
 import numpy as np
 import tensorflow as tf
 
-from .errors import CheckpointError
+from .errors import CheckpointError, first_line
 from .graph import DDPGGraph
 
 tf1 = tf.compat.v1
@@ -162,7 +162,7 @@ class Agent:
                                         write_meta_graph=False)
         except tf.errors.OpError as exc:  # e.g. ResourceExhaustedError on a full disk
             raise OSError(errno.EIO, f"TensorFlow could not write the weights: "
-                                     f"{type(exc).__name__}: {_first_line(exc)}") from None
+                                     f"{type(exc).__name__}: {first_line(exc)}") from None
 
     def restore(self, directory: str) -> None:
         """Loads every variable from ``directory``, after checking that the checkpoint holds
@@ -188,7 +188,7 @@ class Agent:
                 self._saver.restore(self.session, prefix)
         except (tf.errors.OpError, ValueError) as exc:
             raise CheckpointError(f"cannot restore checkpoint {directory}: its weight files are "
-                                  f"corrupt ({type(exc).__name__}: {_first_line(exc)})") from None
+                                  f"corrupt ({type(exc).__name__}: {first_line(exc)})") from None
 
     def close(self) -> None:
         self.session.close()
@@ -199,7 +199,3 @@ class Agent:
     def __exit__(self, *exc):
         self.close()
 
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-from .errors import UserError
+from .errors import UserError, first_line
 
 EXIT_USAGE = 2
 
@@ -175,7 +175,7 @@ def record_video(agent, config, path: str, env=None) -> dict:
         return None
     except Exception as exc:  # the env's own rendering code failed: the run stands
         print(f"warning: no video of {config.env_id}: its rendering failed: "
-              f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+              f"{type(exc).__name__}: {first_line(exc)}",
               file=sys.stderr)
         return None
     finally:

@@ -29,7 +29,7 @@ from typing import Any, Optional
 import gymnasium as gym
 import numpy as np
 
-from .errors import EnvError
+from .errors import EnvError, first_line
 
 # Names the tutorials used for environments that Gymnasium has since renamed.
 # Pendulum-v0 had the dynamics of Pendulum-v1 (v1 only fixed the rendering) and 200 steps.
@@ -75,9 +75,9 @@ def _from_id(env_id: str, kwargs: dict, render_mode: Optional[str]) -> Any:
         try:
             env = old_gym.make(gym_id, disable_env_checker=True, **kwargs)
         except old_gym.error.Error as exc:
-            raise EnvError(f"cannot make environment {env_id!r}: {_first_line(exc)}") from None
+            raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
         except TypeError as exc:
-            raise EnvError(f"bad arguments for environment {env_id!r}: {_first_line(exc)}") from None
+            raise EnvError(f"bad arguments for environment {env_id!r}: {first_line(exc)}") from None
         print(f"note: {env_id} comes from the old gym package {old_gym.__version__}, "
               f"its env checker off", file=sys.stderr)
         return env
@@ -94,12 +94,12 @@ def _from_id(env_id: str, kwargs: dict, render_mode: Optional[str]) -> Any:
     try:
         return gym.make(gym_id, **kwargs)
     except gym.error.Error as exc:
-        raise EnvError(f"cannot make environment {env_id!r}: {_first_line(exc)}") from None
+        raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
     except TypeError as exc:
-        raise EnvError(f"bad arguments for environment {env_id!r}: {_first_line(exc)}") from None
+        raise EnvError(f"bad arguments for environment {env_id!r}: {first_line(exc)}") from None
     except Exception as exc:  # the env's own constructor failed
         raise EnvError(f"cannot make environment {env_id!r}: {type(exc).__name__}: "
-                       f"{_first_line(exc)}") from None
+                       f"{first_line(exc)}") from None
 
 
 def _import_old_gym(what: str):
@@ -138,14 +138,14 @@ def to_gymnasium(env: Any, name: str = "environment") -> gym.Env:
         try:
             return _shimmy_gym().GymV26CompatibilityV0(env=env)
         except (AttributeError, NotImplementedError) as exc:
-            raise EnvError(f"cannot convert {name} from the gym 0.26 API: {_first_line(exc)}") from None
+            raise EnvError(f"cannot convert {name} from the gym 0.26 API: {first_line(exc)}") from None
     if _has_gymnasium_spaces(env):
         return OldApiEnv(env)
     _import_old_gym(f"{name} (a pre-0.26 env with the old package's spaces)")
     try:
         return _shimmy_gym().GymV21CompatibilityV0(env=env)
     except NotImplementedError as exc:
-        raise EnvError(f"cannot convert {name}'s spaces: {_first_line(exc)}") from None
+        raise EnvError(f"cannot convert {name}'s spaces: {first_line(exc)}") from None
 
 
 def _reset_takes_seed(env: Any) -> bool:
@@ -192,11 +192,11 @@ def _check_step_api(env: gym.Env, name: str, seed: Optional[int]) -> None:
         result = env.step(((space.low + space.high) / 2).astype(space.dtype))
         reset = env.reset(seed=seed)
     except ValueError as exc:  # shimmy unpacking a step of the wrong length
-        raise EnvError(f"{name} does not follow the gym API: {_first_line(exc)} (a Gymnasium "
+        raise EnvError(f"{name} does not follow the gym API: {first_line(exc)} (a Gymnasium "
                        f"or gym 0.26 step returns 5 values, a pre-0.26 step 4)") from None
     except Exception as exc:  # the env's own code failed
         raise EnvError(f"{name} failed on its first reset or step: {type(exc).__name__}: "
-                       f"{_first_line(exc)}") from None
+                       f"{first_line(exc)}") from None
     if not isinstance(result, tuple) or len(result) != 5:
         raise EnvError(f"{name} does not follow the gym API: its step returns {_shape_of(result)} "
                        f"(a Gymnasium or gym 0.26 step returns 5, a pre-0.26 step 4)")
@@ -286,10 +286,6 @@ def _innermost_rng(env: Any):
         inner = getattr(inner, "unwrapped", inner)
     return getattr(inner, "np_random", None)
 
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def close(env: gym.Env) -> None:

@@ -7,6 +7,13 @@ and adds its flag hints; nothing else in the package prints them.
 """
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, or its type's name when it has none: what a
+    one-line error keeps of a library's multi-line exception."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 class UserError(Exception):
     """Bad input from the user: unknown env, invalid hyperparameter, missing checkpoint..."""
 

@@ -25,7 +25,7 @@ from .agent import Agent
 from .config import Config
 from . import envs
 from .envs import make_env
-from .errors import CheckpointError, EnvError, Interrupted, RunError
+from .errors import CheckpointError, EnvError, Interrupted, RunError, first_line
 from .history import History
 from .noise import make_noise
 from .oscilloscope import Oscilloscope, ScopeSink
@@ -415,7 +415,7 @@ class Trainer:
         except (OSError, KeyError, TypeError, ValueError, pickle.UnpicklingError, EOFError,
                 AttributeError) as exc:
             raise CheckpointError(f"corrupt checkpoint {directory}: {type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+                                  f"{first_line(exc)}") from None
         for attribute, env in restored_envs.items():
             envs.close(getattr(self, attribute))
             setattr(self, attribute, env)
