@@ -281,7 +281,7 @@ def set_generator_state(env: gym.Env, state: dict) -> None:
 
 def _innermost_rng(env: Any):
     inner = env.unwrapped
-    while hasattr(type(inner), "__getattr__") and "gym_env" in vars(inner):  # shimmy converters
+    while isinstance(inner, tuple(_shimmy_classes())):
         inner = inner.gym_env
         inner = getattr(inner, "unwrapped", inner)
     return getattr(inner, "np_random", None)

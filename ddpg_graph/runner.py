@@ -391,14 +391,13 @@ class Trainer:
         self.agent.restore(directory)
         try:
             self.buffer.load(directory, state["replay"])
-            restored_envs, unpickled = {}, True
+            restored_envs = {}
             for attribute, filename in ENV_FILES.items():
                 path = os.path.join(directory, filename)
-                env = _load_env(path) if os.path.exists(path) else None
+                env = _load_env(path)
                 if env is not None:
                     restored_envs[attribute] = env
                     continue
-                unpickled = unpickled and attribute != "env"
                 rng_state = state["env_rngs"].get(attribute)
                 if rng_state:
                     envs.set_generator_state(getattr(self, attribute), rng_state)
@@ -419,7 +418,7 @@ class Trainer:
         for attribute, env in restored_envs.items():
             envs.close(getattr(self, attribute))
             setattr(self, attribute, env)
-        if not unpickled and self.obs is not None:
+        if "env" not in restored_envs and self.obs is not None:
             print(f"warning: {self.config.env_id} was not restored from its pickle; the resumed "
                   f"run restores its generator and starts a new episode instead of finishing "
                   f"episode {self.episode}", file=sys.stderr)
@@ -602,7 +601,8 @@ def _load_checkpoint(path: str, directory: str) -> tuple:
     config = Config.load(os.path.join(directory, CONFIG_FILE))
     meta = checkpoint.read_meta(directory)
     seeds = Seeds(config.seed)
-    env = _make_envs(config, seeds, None, None, directory)[1]
+    train_env, env = _make_envs(config, seeds, None, None, directory)
+    envs.close(train_env)  # (evaluation needs the evaluation env alone)
     space = env.action_space
     obs_dim, action_dim = env.observation_space.shape[0], space.shape[0]
     if (meta.get("obs_dim"), meta.get("action_dim")) != (obs_dim, action_dim):
