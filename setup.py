@@ -23,6 +23,8 @@ setup(
         "test": ["pytest>=8"],
         # envs written for the old gym package (gym:ID, gym 0.26 and pre-0.26 env objects)
         "legacy": ["gym==0.26.2"],
+        # Gymnasium's MuJoCo envs (InvertedPendulum-v5, HalfCheetah-v5, ...)
+        "mujoco": ["gymnasium[mujoco]>=1.4,<1.5"],
         # tools/bench.py: Stable-Baselines3 DDPG side by side (torch: the CPU build)
         "bench": ["torch==2.13.0", "stable-baselines3==2.9.2", "scipy==1.17.1"],
     },

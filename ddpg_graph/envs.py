@@ -17,7 +17,6 @@ Bad input raises ``EnvError``: one line, no traceback.
 from __future__ import annotations
 
 import contextlib
-import copyreg
 import functools
 import importlib
 import inspect
@@ -223,15 +222,41 @@ def check_spaces(env: gym.Env, name: str) -> None:
 
 # -- pickling (checkpoints) ---------------------------------------------------------------
 def dumps(env: gym.Env) -> bytes:
-    """``env`` pickled, shimmy's converters as "convert the env inside again" (pickled as they
-    are, their ``__getattr__`` recurses forever on loading)."""
+    """``env`` pickled with its state (see ``_EnvPickler``)."""
     buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = copyreg.dispatch_table.copy()  # this pickler's alone
-    for cls in _shimmy_classes():
-        pickler.dispatch_table[cls] = _reduce_converter
-    pickler.dump(env)
+    _EnvPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(env)
     return buffer.getvalue()
+
+
+class _EnvPickler(pickle.Pickler):
+    """Pickles an env chain as it is now, where two kinds of object would not:
+
+    - ``EzPickle`` envs (Gymnasium's MuJoCo and Box2D envs, among others) pickle as their
+      constructor arguments alone, so loading builds a fresh simulation with a fresh
+      generator. They are pickled here as their whole ``__dict__`` (for MuJoCo: the
+      ``MjData`` with positions, velocities, warm-start and time, and ``np_random``); one
+      whose ``__dict__`` does not pickle (Box2D's worlds) makes ``dumps`` fail, which the
+      caller reports.
+    - shimmy's converters pickle as "convert the env inside again" (pickled as they are,
+      their ``__getattr__`` recurses forever on loading).
+    """
+
+    def __init__(self, file, protocol):
+        super().__init__(file, protocol)
+        self._converters = tuple(_shimmy_classes())
+
+    def reducer_override(self, obj):
+        if "_ezpickle_args" in getattr(obj, "__dict__", ()):
+            return _with_dict, (type(obj), dict(obj.__dict__))
+        if self._converters and isinstance(obj, self._converters):
+            return _reduce_converter(obj)
+        return NotImplemented
+
+
+def _with_dict(cls: type, state: dict):
+    obj = cls.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
 
 
 def loads(data: bytes) -> gym.Env:

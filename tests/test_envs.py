@@ -1,7 +1,11 @@
+import dataclasses
+import pickle
+
 import numpy as np
 import pytest
 
 import toy_envs
+from ddpg_graph import envs
 from ddpg_graph.envs import make_env
 from ddpg_graph.errors import UserError
 
@@ -52,3 +56,32 @@ def test_legacy_api_is_adapted():
     env.reset()
     env.step(np.zeros(1))
     assert env.step(np.zeros(1))[2:4] == (True, False)
+
+
+def test_ezpickle_envs_pickle_with_their_state():
+    """Gymnasium's MuJoCo envs pickle as their constructor arguments; ours keep the state."""
+    env = toy_envs.EzCountingEnv()
+    env.reset(seed=3)
+    for _ in range(4):
+        env.step(np.array([0.5], np.float32))
+    assert pickle.loads(pickle.dumps(env)).t == 0  # what a plain pickle keeps
+    loaded = envs.loads(envs.dumps(env))
+    assert loaded.t == 4
+    assert loaded.np_random.random() == env.np_random.random()
+
+
+def test_an_env_that_does_not_pickle_resumes_at_an_episode_start(tmp_path, capsys):
+    from test_runner import tiny
+    from ddpg_graph.runner import Trainer
+    config = tiny("object:UnpicklableEzEnv", total_steps=13, checkpoint_every_steps=13,
+                  eval_episodes=0)
+    with Trainer(config, str(tmp_path / "run"), progress=False,
+                 env=toy_envs.UnpicklableEzEnv(terminate_at=5)) as trainer:
+        trainer.run()  # stops mid-episode: step 13 of episodes of 5
+    assert "does not pickle" in capsys.readouterr().err
+    with Trainer(dataclasses.replace(config, total_steps=20), str(tmp_path / "run"), resume=True, progress=False,
+                 env=toy_envs.UnpicklableEzEnv(terminate_at=5)) as trainer:
+        assert trainer.obs is None and trainer.step == 13
+        history = trainer.run()
+    assert "starts a new episode" in capsys.readouterr().err
+    assert history.column("length") == [5, 5, 5]  # (a new episode from step 13)

@@ -289,3 +289,20 @@ def test_non_finite_loss_stops_with_step_and_checkpoint(tmp_path, monkeypatch):
         trainer.run()
     trainer.close()
     assert os.path.realpath(latest(run_dir)).endswith("step-000000400")
+
+
+def test_mujoco_run_resumes_mid_episode_exactly(tmp_path):
+    """Gymnasium's MuJoCo envs pickle as their constructor arguments alone: a resume rebuilt a
+    fresh simulation. With the simulator's state in the checkpoint, it equals the straight run."""
+    pytest.importorskip("mujoco")
+    options = [*RUN_OPTIONS, "--set", "env_id=InvertedPendulum-v5", "--set", "learning_starts=100",
+               "--set", "checkpoint_every_steps=150"]
+    straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
+    for run_dir, steps in ((straight, "500"), (resumed, "250")):
+        result = run_module("train", "--logdir", run_dir, *options, "--total-steps", steps,
+                            timeout=300)
+        assert result.returncode == 0, result.stderr
+    result = run_module("train", "--resume", resumed, "--total-steps", "500", "--no-progress",
+                        timeout=300)
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+    assert_same_run(straight, resumed)

@@ -1,4 +1,6 @@
 """Tiny environments for tests: known episode ends, and one written for the old gym API."""
+import threading
+
 import gymnasium as gym
 import numpy as np
 
@@ -22,6 +24,23 @@ class CountingEnv(gym.Env):
         obs = np.array([self.t, float(action[0])], np.float32)
         terminated = self.terminate_at is not None and self.t >= self.terminate_at
         return obs, -abs(float(action[0])), terminated, False, {}
+
+
+class EzCountingEnv(CountingEnv, gym.utils.EzPickle):
+    """CountingEnv as Gymnasium's MuJoCo and Box2D envs pickle: as its constructor arguments
+    (``EzPickle``), so a plain pickle loses the step counter and the generator."""
+
+    def __init__(self, terminate_at=None):
+        CountingEnv.__init__(self, terminate_at)
+        gym.utils.EzPickle.__init__(self, terminate_at)
+
+
+class UnpicklableEzEnv(EzCountingEnv):
+    """An EzPickle env holding what no pickle takes, as Box2D's worlds are."""
+
+    def __init__(self, terminate_at=None):
+        super().__init__(terminate_at)
+        self.world = threading.Lock()
 
 
 class OldAPIEnv:
