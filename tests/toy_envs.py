@@ -1,4 +1,7 @@
 """Tiny environments for tests: known episode ends, and one written for the old gym API."""
+import os
+import signal
+import sys
 import threading
 
 import gymnasium as gym
@@ -41,6 +44,23 @@ class UnpicklableEzEnv(EzCountingEnv):
     def __init__(self, terminate_at=None):
         super().__init__(terminate_at)
         self.world = threading.Lock()
+
+
+class RenderingEnv(CountingEnv):
+    """CountingEnv with 8x8 ``rgb_array`` frames showing the step count. Its renderer crashes
+    the process (SIGSEGV) where TensorFlow is loaded, as Mesa's llvmpipe does for MuJoCo, or
+    always (``crash_always``)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, terminate_at=6, crash_always=False):
+        super().__init__(terminate_at)
+        self.render_mode, self.crash_always = "rgb_array", crash_always
+
+    def render(self):
+        if self.crash_always or "tensorflow" in sys.modules:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return np.full((8, 8, 3), 40 * self.t, np.uint8)
 
 
 class OldAPIEnv:
