@@ -21,6 +21,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from . import opencv
+
 # BGR colours, one per trace, cycled
 PALETTE = np.array([
     (80, 220, 255),   # amber
@@ -207,7 +209,7 @@ class ScopeSink:
     def _show(self) -> None:
         if self.window_closed:
             return
-        import cv2
+        cv2 = opencv.cv2()
         if self.frames_shown and cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
             self.window_closed = True  # the user closed it: training goes on without it
             return
@@ -240,7 +242,7 @@ class ScopeSink:
                 self._error, self._failed = exc, True
 
     def _write(self, target: str, frame: np.ndarray) -> None:
-        import cv2
+        cv2 = opencv.cv2()
         os.makedirs(self.directory, exist_ok=True)
         if target != self.VIDEO:
             if not cv2.imwrite(target, frame):
@@ -284,7 +286,7 @@ class ScopeSink:
                 self._video = None
         self._raise_writer_error()
         if self.mode == "window" and self.frames_shown and not self.window_closed:
-            import cv2
+            cv2 = opencv.cv2()
             cv2.destroyWindow(self.title)
             cv2.waitKey(1)
 

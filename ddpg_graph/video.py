@@ -24,7 +24,7 @@ import tempfile
 
 import numpy as np
 
-from . import envs
+from . import envs, opencv
 from .errors import EnvError, first_line
 
 
@@ -64,7 +64,7 @@ def record_policy(agent, env, path: str, episodes: int = 1) -> dict:
 def render_actions(env, actions, path: str, fps: float) -> dict:
     """Resets ``env`` once per list in ``actions``, steps through the list and writes every
     frame (the reset's, then one per step) to the MP4 file ``path``."""
-    import cv2
+    cv2 = opencv.cv2()
     writer, frames, size = None, 0, None
     try:
         for episode in actions:

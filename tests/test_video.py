@@ -69,3 +69,14 @@ def test_mujoco_video_renders_apart_from_tensorflow(tmp_path, capsys, monkeypatc
     frames, _ = decode_video(video)
     assert len(frames) == result["video"]["frames"] > 1
     assert frames[0].shape == (480, 480, 3) and frames[0].mean() > 1  # not a blank frame
+
+
+def test_a_video_that_cannot_be_written_is_one_line_of_ours(tmp_path, capfd):
+    """OpenCV logs its own "[ WARN:0@...]" lines around a writer it cannot open."""
+    config = small_config(env_id="object:RenderingEnv")
+    agent = Agent(config, 2, np.array([-1.0]), np.array([1.0]), seed=1)
+    path = str(tmp_path / "policy.txt")  # no video container for this name
+    assert record_video(agent, config, path, env=toy_envs.RenderingEnv()) is None
+    agent.close()
+    assert capfd.readouterr().err.splitlines() == [
+        f"warning: no video of object:RenderingEnv: cannot write video {path}"]
