@@ -312,7 +312,9 @@ def writable_file(path: str) -> str:
     if not os.path.isdir(directory):
         raise UserError(f"cannot write {path}: {directory} is not a directory")
     if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise UserError(f"cannot write {path}: permission denied")
+        read_only = os.statvfs(directory).f_flag & os.ST_RDONLY
+        raise UserError(f"cannot write {path}: "
+                        f"{'read-only file system' if read_only else 'permission denied'}")
     if os.path.isdir(path):
         raise UserError(f"cannot write {path}: it is a directory")
     return path

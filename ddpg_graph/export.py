@@ -14,6 +14,7 @@ optimiser, placeholders of the batch) goes out.
 from __future__ import annotations
 
 import os
+import shutil
 
 import tensorflow as tf
 
@@ -32,6 +33,7 @@ def export(agent, out_dir: str, format: str = "saved_model") -> str:  # noqa: A0
         raise UserError(f"unknown export format {format!r}; choose one of: {', '.join(FORMATS)}")
     if format == "saved_model" and os.path.exists(out_dir) and os.listdir(out_dir):
         raise UserError(f"{out_dir} is not empty; a SavedModel needs a new directory")
+    existed = os.path.exists(out_dir)
     net, config = agent.net, agent.config
     weights = agent.session.run(net.actor_vars)
     dtype = tf.as_dtype(config.dtype)
@@ -61,7 +63,10 @@ def export(agent, out_dir: str, format: str = "saved_model") -> str:  # noqa: A0
                 signature_def_map={"serving_default": signature})
             builder.save()
             return out_dir
-        except OSError as exc:
-            raise UserError(f"cannot write the export to {out_dir}: {exc.strerror}") from None
+        except (OSError, tf.errors.OpError) as exc:  # TF's file writes raise its own errors
+            if not existed:
+                shutil.rmtree(out_dir, ignore_errors=True)  # a part of an export is no export
+            reason = exc.strerror if isinstance(exc, OSError) else exc.message.split("; ")[-1]
+            raise UserError(f"cannot write the export to {out_dir}: {reason}") from None
         finally:
             session.close()

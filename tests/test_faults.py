@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 
 import numpy as np
 import pytest
@@ -146,6 +147,49 @@ def test_a_full_disk_stops_with_one_line_naming_the_step_and_the_intact_checkpoi
     resumed = dg.Trainer(tiny(), str(run_dir), progress=False, resume=True)
     resumed.run()
     resumed.close()
+
+
+@pytest.fixture
+def read_only_run(finished_run, tmp_path):
+    """A copy of ``finished_run`` on a tmpfs mounted read-only (root only; skipped elsewhere)."""
+    mount_point = tmp_path / "mnt"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount_point)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a file system needs root")
+    try:
+        shutil.copytree(finished_run, mount_point / "run", symlinks=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(mount_point)], check=True)
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.mark.parametrize("args, status, message", [
+    (["train", "--logdir", "MNT/new", "--preset", "emami"], 2,
+     "cannot use run directory MNT/new: Read-only file system"),
+    (["train", "--resume", "MNT/run", "--total-steps", "1000"], 2,
+     "cannot use run directory MNT/run: Read-only file system"),
+    (["evaluate", "--checkpoint", "MNT/run", "--episodes", "1"], 0, None),
+    (["evaluate", "--checkpoint", "MNT/run", "--video", "MNT/v.mp4"], 2,
+     "cannot write MNT/v.mp4: read-only file system"),
+    (["compare", "MNT/run", "--reference", "emami", "--plot", "MNT/c.png"], 2,
+     "cannot write MNT/c.png: read-only file system"),
+    (["export", "--checkpoint", "MNT/run", "--out", "MNT/sm"], 2,
+     "cannot write the export to MNT/sm: Read-only file system"),
+    (["export", "--checkpoint", "MNT/run", "--out", "MNT/pb", "--format", "graphdef"], 2,
+     "cannot write the export to MNT/pb: Read-only file system"),
+], ids=["new run", "resume", "evaluate", "video", "plot", "saved_model", "graphdef"])
+def test_a_read_only_mount_is_one_line_and_reads_still_work(args, status, message,
+                                                              read_only_run, capsys):
+    from ddpg_graph.cli import main
+    before = sorted(os.listdir(read_only_run / "run"))
+    args = [a.replace("MNT", str(read_only_run)) for a in args]
+    assert main(args) == status
+    err = [line for line in capsys.readouterr().err.splitlines() if line]
+    if message:
+        assert err == ["error: " + message.replace("MNT", str(read_only_run))]
+    assert sorted(os.listdir(read_only_run / "run")) == before
 
 
 # -- damaged or mismatched run data ---------------------------------------------------------
