@@ -164,9 +164,9 @@ class Agent:
             raise OSError(errno.EIO, f"TensorFlow could not write the weights: "
                                      f"{type(exc).__name__}: {first_line(exc)}") from None
 
-    def restore(self, directory: str) -> None:
-        """Loads every variable from ``directory``, after checking that the checkpoint holds
-        each of them with this graph's shape (another env or network is refused here)."""
+    def check(self, directory: str) -> None:
+        """Refuses a checkpoint that lacks one of this graph's variables or holds it with
+        another shape (another env or network), changing nothing."""
         prefix = os.path.join(directory, CHECKPOINT_NAME)
         if not os.path.exists(prefix + ".index"):
             raise CheckpointError(f"no checkpoint in {directory}")
@@ -183,6 +183,11 @@ class Agent:
             if shapes[name] != shape:
                 raise CheckpointError(f"checkpoint {directory} holds {name} of shape {shapes[name]}; "
                                       f"this run's is {shape} (another env or network)")
+
+    def restore(self, directory: str) -> None:
+        """Loads every variable from ``directory``, after ``check``."""
+        self.check(directory)
+        prefix = os.path.join(directory, CHECKPOINT_NAME)
         try:
             with self.graph.as_default():
                 self._saver.restore(self.session, prefix)

@@ -5,7 +5,9 @@ from typing import Any, List, Optional
 
 from . import envs
 from .config import Config
-from .runner import Seeds, Trainer, evaluate as _run_episodes, load_checkpoint_agent
+from .evaluation import evaluate as _run_episodes, load_checkpoint_agent
+from .runner import Trainer
+from .seeds import Seeds
 
 
 def train(config: Config, env: Any = None, eval_env: Any = None, run_dir: Optional[str] = None,

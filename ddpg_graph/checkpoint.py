@@ -2,13 +2,17 @@
 
 Layout under a run's ``checkpoints/``::
 
-    step-000012000/      one complete checkpoint (TF variables, replay, state, config, meta)
+    step-000012000/      one complete checkpoint: a ``Bundle`` of the run's parts, and meta
     latest -> step-…     symlinks, replaced atomically with os.replace
     best   -> step-…
 
 A checkpoint is first written to ``.tmp-…`` beside its final name. Only when every file is
 fsynced is the directory renamed and the symlink replaced, so a crash or a full disk at any
 moment leaves the previous checkpoint intact and ``latest`` pointing at it.
+
+What goes in a checkpoint is a ``Bundle``: each part of a run keeps its own state, and the
+bundle writes them together and checks a checkpoint against the run (its metadata, then each
+part's files) before it restores anything, for a resumed run and an evaluation alike.
 """
 from __future__ import annotations
 
@@ -17,15 +21,17 @@ import fcntl
 import json
 import os
 import shutil
+import pickle
 from typing import Callable, Dict, Optional
 
 import numpy as np
 
 from . import __version__
-from .errors import CheckpointError
+from .errors import CheckpointError, first_line
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: trainer.json holds one state per part, by the part's name
 META_FILE = "meta.json"
+STATE_FILE = "trainer.json"
 
 
 class CheckpointWriteError(Exception):
@@ -62,6 +68,72 @@ def write(checkpoints_dir: str, step: int, fill: Callable[[str], None], meta: Di
                                    f"({exc.strerror or exc}); {kept}") from None
     prune(checkpoints_dir)
     return final
+
+
+class Bundle:
+    """The parts of a run that one checkpoint holds, by name.
+
+    ``files``: parts that write and read their own files: ``save(directory)``,
+    ``restore(directory)``, and optionally ``check(directory)``, which raises
+    ``CheckpointError`` for files it could not restore, changing nothing.
+    ``states``: parts whose state is a small tree of numbers, strings and arrays:
+    ``state_dict()`` and ``load_state_dict(state)``; all of them go into ``trainer.json``.
+    ``meta``: what the run is; a checkpoint whose ``MATCH`` keys differ is refused.
+    """
+
+    MATCH = ("preset", "env_id", "obs_dim", "action_dim")
+
+    def __init__(self, meta: Dict, files: Optional[Dict] = None, states: Optional[Dict] = None):
+        self.meta, self.files, self.states = meta, files or {}, states or {}
+
+    def save(self, checkpoints_dir: str, step: int, links=("latest",)) -> str:
+        return write(checkpoints_dir, step, self._fill, self.meta, links)
+
+    def _fill(self, directory: str) -> None:
+        for part in self.files.values():
+            part.save(directory)
+        if self.states:
+            dump_state(os.path.join(directory, STATE_FILE),
+                       {name: part.state_dict() for name, part in self.states.items()})
+
+    def restore(self, directory: str) -> None:
+        """Checks ``directory`` against this run (metadata, each file part, the state's
+        parts), and only then restores every part."""
+        meta = read_meta(directory)
+        for key in self.MATCH:
+            if key in self.meta and meta.get(key) != self.meta[key]:
+                raise CheckpointError(f"checkpoint {directory} was made with {key}="
+                                      f"{meta.get(key)!r}, this run has {key}={self.meta[key]!r}")
+        for part in self.files.values():
+            if hasattr(part, "check"):
+                part.check(directory)
+        state = load_state(os.path.join(directory, STATE_FILE)) if self.states else {}
+        missing = [name for name in self.states if name not in state]
+        if missing:
+            raise CheckpointError(f"corrupt checkpoint {directory}: {STATE_FILE} holds no "
+                                  f"{', '.join(missing)}")
+        try:
+            for part in self.files.values():
+                part.restore(directory)
+            for name, part in self.states.items():
+                part.load_state_dict(state[name])
+        except (OSError, KeyError, TypeError, ValueError, IndexError, pickle.UnpicklingError,
+                EOFError, AttributeError) as exc:
+            raise CheckpointError(f"corrupt checkpoint {directory}: {type(exc).__name__}: "
+                                  f"{first_line(exc)}") from None
+
+
+class GeneratorState:
+    """A numpy ``Generator`` as a bundle's state part."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def state_dict(self) -> Dict:
+        return self.rng.bit_generator.state
+
+    def load_state_dict(self, state: Dict) -> None:
+        self.rng.bit_generator.state = state
 
 
 def resolve_link(checkpoints_dir: str, link: str) -> Optional[str]:
@@ -158,7 +230,10 @@ def dump_state(path: str, state) -> None:
 def load_state(path: str):
     try:
         with open(path) as f:
-            return _decode(json.load(f))
+            state = _decode(json.load(f))
+        if not isinstance(state, dict):
+            raise ValueError("not an object")
+        return state
     except FileNotFoundError:
         raise CheckpointError(f"corrupt checkpoint: {os.path.basename(path)} is missing in "
                         f"{os.path.dirname(path)}") from None

@@ -123,7 +123,7 @@ def train(args) -> int:
 def evaluate(args) -> int:
     import numpy as np
     from .envs import close as close_env
-    from .runner import evaluate as run_episodes, load_checkpoint_agent
+    from .evaluation import evaluate as run_episodes, load_checkpoint_agent
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
     if args.video:
@@ -156,7 +156,7 @@ def record_video(agent, config, path: str, env=None) -> dict:
     that cannot render gets one warning line and no video (None), not a failed run."""
     from .envs import close as close_env, make_env
     from .errors import EnvError
-    from .runner import Seeds
+    from .seeds import Seeds
     from .video import record_policy
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen
     owned = env is None
@@ -187,7 +187,7 @@ def export(args) -> int:
     """The checkpoint's deterministic actor as a SavedModel or a frozen GraphDef."""
     from .envs import close as close_env
     from .export import export as write
-    from .runner import load_checkpoint_agent
+    from .evaluation import load_checkpoint_agent
     config, agent, env = load_checkpoint_agent(args.checkpoint)
     try:
         path = write(agent, args.out, args.format)

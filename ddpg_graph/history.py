@@ -108,3 +108,32 @@ def _format(value: float) -> str:
     if isinstance(value, int):
         return str(value)
     return "" if math.isnan(value) else repr(float(value))
+
+
+class EpisodeStats:
+    """Sums of the per-update statistics over one episode; ``means()`` are its history
+    columns (NaN for an episode without updates)."""
+
+    KEYS = {"qmax": "q_max", "critic_loss": "critic_loss", "actor_loss": "actor_loss",
+            "q_mean": "q_mean"}
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.count = 0
+        self.totals = dict.fromkeys(self.KEYS, 0.0)
+
+    def add(self, stats) -> None:
+        self.count += 1
+        for key, stat in self.KEYS.items():
+            self.totals[key] += float(stats[stat])
+
+    def means(self) -> Dict[str, float]:
+        return {k: (v / self.count if self.count else math.nan) for k, v in self.totals.items()}
+
+    def state_dict(self) -> Dict:
+        return {"count": self.count, "totals": dict(self.totals)}
+
+    def load_state_dict(self, state: Dict) -> None:
+        self.count, self.totals = int(state["count"]), {k: float(state["totals"][k]) for k in self.KEYS}

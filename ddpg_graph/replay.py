@@ -6,9 +6,11 @@ from typing import Dict
 
 import numpy as np
 
-from .errors import UserError
+from . import checkpoint
+from .errors import CheckpointError
 
 FIELDS = ("s", "a", "r", "done", "s2")
+STATE_FILE = "replay.json"
 
 
 class ReplayBuffer:
@@ -75,28 +77,37 @@ class ReplayBuffer:
         self._batch = {k: v.reshape(lead + v.shape[1:]) for k, v in self._rows.items()}
 
     # -- checkpoints: numpy binary files of the filled part, plus the ring's position ------
+    # -- a checkpoint part (see checkpoint.Bundle) --------------------------------------
     def save(self, directory: str) -> None:
+        """Writes the filled rows (``replay_<field>.npy``) and the ring's position and
+        generator (``replay.json``)."""
         for key, column in self.storage.items():
             np.save(os.path.join(directory, f"replay_{key}.npy"), column[:self.size])
+        checkpoint.dump_state(os.path.join(directory, STATE_FILE), {
+            "position": self.position, "size": self.size, "capacity": self.capacity,
+            "rng": self.rng.bit_generator.state})
 
-    def state_dict(self) -> Dict:
-        return {"position": self.position, "size": self.size, "capacity": self.capacity,
-                "rng": self.rng.bit_generator.state}
-
-    def load(self, directory: str, state: Dict) -> None:
-        if state["capacity"] != self.capacity:
-            raise UserError(f"checkpoint replay buffer holds {state['capacity']} transitions, "
-                            f"this config {self.capacity}")
-        size = state["size"]
+    def check(self, directory: str) -> None:
+        """Refuses a replay whose capacity or arrays do not fit this buffer."""
+        state = checkpoint.load_state(os.path.join(directory, STATE_FILE))
+        if state.get("capacity") != self.capacity:
+            raise CheckpointError(f"checkpoint {directory} has a replay buffer of "
+                                  f"{state.get('capacity')} transitions, this config {self.capacity}")
         for key, column in self.storage.items():
             path = os.path.join(directory, f"replay_{key}.npy")
             try:
-                values = np.load(path, allow_pickle=False)
+                shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
             except (OSError, ValueError):
-                raise UserError(f"corrupt checkpoint: cannot read {path}") from None
-            if values.shape != (size,) + column.shape[1:]:
-                raise UserError(f"corrupt checkpoint: {path} has shape {values.shape}, "
-                                f"expected {(size,) + column.shape[1:]}")
-            column[:size] = values
+                raise CheckpointError(f"corrupt checkpoint: cannot read {path}") from None
+            if shape != (state["size"],) + column.shape[1:]:
+                raise CheckpointError(f"corrupt checkpoint: {path} has shape {shape}, "
+                                      f"expected {(state['size'],) + column.shape[1:]}")
+
+    def restore(self, directory: str) -> None:
+        self.check(directory)
+        state = checkpoint.load_state(os.path.join(directory, STATE_FILE))
+        size = state["size"]
+        for key, column in self.storage.items():
+            column[:size] = np.load(os.path.join(directory, f"replay_{key}.npy"), allow_pickle=False)
         self.position, self.size = state["position"], size
         self.rng.bit_generator.state = state["rng"]

@@ -25,7 +25,7 @@ def _reproduce(preset: str, description: str, argv) -> int:
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_run_options(parser)
     args = parser.parse_args(argv)
-    from .runner import evaluate
+    from .evaluation import evaluate
     import numpy as np
 
     trainer, run_dir = cli.make_trainer(preset, args)

@@ -1,4 +1,6 @@
 """Bad input: one clear line on stderr, exit status 2, no traceback."""
+import json
+
 import pytest
 
 from conftest import run_module
@@ -53,7 +55,10 @@ def test_corrupt_checkpoint_is_refused(tmp_path):
     directory = tmp_path / "ckpt"
     directory.mkdir()
     Config.from_preset("emami").save(str(directory / "config.json"))
-    (directory / "meta.json").write_text('{"format_version": 1, "obs_dim": 3, "action_dim": 1}')
+    from ddpg_graph.checkpoint import FORMAT_VERSION
+    (directory / "meta.json").write_text(json.dumps({
+        "format_version": FORMAT_VERSION, "preset": "emami", "env_id": "Pendulum-v0",
+        "obs_dim": 3, "action_dim": 1}))
     (directory / "model.ckpt.index").write_bytes(b"not a checkpoint")
     (directory / "model.ckpt.data-00000-of-00001").write_bytes(b"garbage")
     result = run_module("evaluate", "--checkpoint", str(directory))

@@ -204,7 +204,7 @@ def test_a_checkpoint_of_another_network_or_env_is_refused_before_restoring(fini
     assert "holds main/pi/l0/w of shape [3, 32]; this run's is [3, 16]" in result.stderr
     (latest / "config.json").write_text(json.dumps(dict(config, env_id="MountainCarContinuous-v0")))
     result = run_module("evaluate", "--checkpoint", str(run_dir))
-    assert result.returncode == 2 and "was made for observations of size 3" in result.stderr
+    assert result.returncode == 2 and "this run has env_id='MountainCarContinuous-v0'" in result.stderr
 
 
 def test_a_history_shorter_than_its_checkpoint_is_refused(finished_run, tmp_path):
@@ -287,11 +287,9 @@ def test_the_oscilloscope_resumes_exactly(tmp_path):
     dg.train(config.replace(total_steps=500), run_dir=resumed).close()
     dg.train(config.replace(total_steps=800), run_dir=resumed, resume=True).close()
     assert_same_run(straight, resumed)
-    scopes = [np.load(os.path.join(run, "checkpoints", "latest", "scope.npy")) for run in (straight, resumed)]
-    assert scopes[0].any()
-    np.testing.assert_array_equal(scopes[0], scopes[1])
     states = [json.load(open(os.path.join(run, "checkpoints", "latest", "trainer.json")))["scope"]
               for run in (straight, resumed)]
+    assert np.any(states[0]["raw"]["__ndarray__"])
     assert states[0] == states[1]
 
 

@@ -4,7 +4,8 @@ import pytest
 
 from ddpg_graph.config import Config
 from ddpg_graph.envs import make_env
-from ddpg_graph.runner import Trainer, evaluate
+from ddpg_graph.evaluation import evaluate
+from ddpg_graph.runner import Trainer
 
 
 def random_policy_return(episodes=10, seed=0):

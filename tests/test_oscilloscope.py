@@ -167,7 +167,8 @@ def test_a_write_error_reaches_the_training_thread(tmp_path):
 def test_a_scope_write_error_stops_the_run_with_one_clear_error(tmp_path, monkeypatch):
     import errno
     from conftest import small_config
-    from ddpg_graph.runner import RunError, Trainer
+    from ddpg_graph.errors import RunError
+    from ddpg_graph.runner import Trainer
 
     def full_disk(self, target, frame):
         raise OSError(errno.ENOSPC, "No space left on device")

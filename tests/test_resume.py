@@ -255,7 +255,7 @@ def test_crash_during_save_leaves_previous_checkpoint(tmp_path, monkeypatch):
 def test_disk_full_during_save_keeps_previous_and_says_so(tmp_path, monkeypatch):
     import errno
     from ddpg_graph.replay import ReplayBuffer
-    from ddpg_graph.runner import RunError
+    from ddpg_graph.errors import RunError
     run_dir = str(tmp_path / "run")
     trainer = make_trainer(run_dir, total_steps=200)
     trainer.run()
@@ -273,7 +273,7 @@ def test_disk_full_during_save_keeps_previous_and_says_so(tmp_path, monkeypatch)
 
 def test_non_finite_loss_stops_with_step_and_checkpoint(tmp_path, monkeypatch):
     from ddpg_graph.agent import Agent
-    from ddpg_graph.runner import RunError
+    from ddpg_graph.errors import RunError
     run_dir = str(tmp_path / "run")
     trainer = make_trainer(run_dir, total_steps=1000)
     real = Agent.act_and_train

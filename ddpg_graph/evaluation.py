@@ -1,0 +1,64 @@
+"""Noise-free evaluation, and loading a checkpoint's agent to evaluate or export it."""
+from __future__ import annotations
+
+import os
+from typing import List
+
+from . import checkpoint, envs
+from .agent import Agent
+from .config import Config
+from .errors import CheckpointError
+from .run_envs import make_run_envs
+from .seeds import Seeds
+
+CONFIG_FILE = "config.json"
+
+
+def evaluate(agent: Agent, env, episodes: int) -> List[float]:
+    """Returns of ``episodes`` noise-free episodes of ``agent``'s policy on ``env``."""
+    returns = []
+    for _ in range(episodes):
+        obs, _ = env.reset()
+        total, finished = 0.0, False
+        while not finished:
+            obs, reward, terminated, truncated, _ = env.step(agent.act(obs))
+            total += float(reward)
+            finished = terminated or truncated
+        returns.append(total)
+    return returns
+
+
+def load_checkpoint_agent(path: str, attempts: int = 3) -> tuple:
+    """(config, agent, evaluation env) from a checkpoint directory or a run directory.
+
+    The checkpoint is held (``checkpoint.reading``) while it is read, so a run that is still
+    training does not prune it; one pruned between reading the ``latest`` link and taking
+    hold of it is passed over for the newer one ``latest`` names (up to ``attempts`` times).
+    """
+    for _ in range(attempts):
+        directory = checkpoint.resolve_link(os.path.join(path, "checkpoints"), "latest") or path
+        with checkpoint.reading(directory) as present:
+            if present or directory == path:
+                return _load(path, directory)
+    raise CheckpointError(f"no checkpoint at {path} stayed long enough to be read")
+
+
+def _load(path: str, directory: str) -> tuple:
+    if not os.path.exists(os.path.join(directory, CONFIG_FILE)):
+        raise CheckpointError(f"no checkpoint at {path}")
+    config = Config.load(os.path.join(directory, CONFIG_FILE))
+    seeds = Seeds(config.seed)
+    train_env, env = make_run_envs(config, seeds, checkpoint_dir=directory)
+    envs.close(train_env)  # (evaluation needs the evaluation env alone)
+    space = env.action_space
+    obs_dim, action_dim = env.observation_space.shape[0], space.shape[0]
+    agent = Agent(config, obs_dim, space.low, space.high, seed=seeds.graph)
+    try:
+        meta = {"preset": config.preset, "env_id": config.env_id, "obs_dim": obs_dim,
+                "action_dim": action_dim}
+        checkpoint.Bundle(meta, files={"agent": agent}).restore(directory)
+    except BaseException:
+        agent.close()
+        envs.close(env)
+        raise
+    return config, agent, env

@@ -1,0 +1,19 @@
+"""Independent seeds for every random source of a run, all derived from ``config.seed``."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Seeds:
+    """One seed per random source, each from its own child of ``SeedSequence(seed)``: adding a
+    source never changes the others' streams."""
+
+    NAMES = ("env", "eval_env", "noise", "replay", "warmup", "graph")
+
+    def __init__(self, seed: int):
+        children = np.random.SeedSequence(seed).spawn(len(self.NAMES))
+        for name, child in zip(self.NAMES, children):
+            setattr(self, name, int(child.generate_state(1)[0] & 0x7FFFFFFF))
+
+    def rng(self, name: str) -> np.random.Generator:
+        return np.random.default_rng(getattr(self, name))
