@@ -222,6 +222,20 @@ def compare(args) -> int:
     return 0 if verdict.passed else 1
 
 
+def sweep(args) -> int:
+    """Every seed × grid combination as a training run on Ray; exit 1 if any trial failed."""
+    from .sweep import sweep as run
+    out, rows = run(args.preset, args.seeds, args.grid, out=args.out, address=args.address,
+               cpus_per_run=args.cpus_per_run, max_failures=args.max_failures,
+               overrides=args.overrides, progress=not args.no_progress)
+    counts = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    print(", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+          + f"; summary: {os.path.join(out, 'summary.csv')}  (tensorboard --logdir {out})")
+    return 0 if counts.get("finished", 0) == len(rows) else 1
+
+
 def make_parser() -> argparse.ArgumentParser:
     from .config import PRESETS
     parser = Parser(prog="python -m ddpg_graph",
@@ -269,6 +283,31 @@ def make_parser() -> argparse.ArgumentParser:
                    help="a preset name (reproduce/references/NAME.csv) or a CSV path")
     p.add_argument("--plot", metavar="FILE.png", help="also plot the run against the reference")
     p.set_defaults(func=compare)
+
+    p = commands.add_parser("sweep", help="train every seed x grid combination on Ray",
+                            description="Seed and hyperparameter sweeps on Ray: every combination "
+                                        "of --seeds and --grid values is one training run with its "
+                                        "own run directory under --out; summary.csv has one row "
+                                        "per trial. The same command again skips finished trials "
+                                        "and resumes the others.")
+    p.add_argument("--preset", required=True, help=f"one of: {', '.join(sorted(PRESETS))}")
+    p.add_argument("--seeds", default="0", help="seeds, e.g. 0-9 or 0,2,5 (default 0)")
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                   help="values to sweep for a config key (repeatable); separate values with ';' "
+                        "when they hold commas: actor_hidden=64,64;400,300")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="a config override for every trial (repeatable)")
+    p.add_argument("--out", help="the sweep directory (default: runs/sweep-PRESET-HASH, the same "
+                                 "for the same command)")
+    p.add_argument("--address", help="a running Ray cluster (e.g. 10.0.0.1:6379 or auto); default: "
+                                     "a local Ray instance on this machine's cores")
+    p.add_argument("--cpus-per-run", type=int, default=1,
+                   help="CPUs each trial reserves, and its TensorFlow threads per pool (default 1)")
+    p.add_argument("--max-failures", type=int, default=2,
+                   help="reruns of a trial whose process or node dies; each resumes from the "
+                        "trial's last checkpoint (default 2)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=sweep)
     return parser
 
 
@@ -289,7 +328,8 @@ def run_safely(func, *args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Interrupted as exc:
-        print(f"{exc}; continue with --resume {exc.run_dir}", file=sys.stderr)
+        hint = f"; continue with --resume {exc.run_dir}" if exc.run_dir else ""
+        print(f"{exc}{hint}", file=sys.stderr)
         return 128 + exc.signum  # 130 for Ctrl-C, 143 for SIGTERM
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -63,6 +63,23 @@ class RenderingEnv(CountingEnv):
         return np.full((8, 8, 3), 40 * self.t, np.uint8)
 
 
+class ExplodingEnv(CountingEnv):
+    """CountingEnv whose own code raises at step ``at`` of its second episode."""
+
+    def __init__(self, at=3):
+        super().__init__(terminate_at=5)
+        self.at, self.episodes = at, 0
+
+    def reset(self, *, seed=None, options=None):
+        self.episodes += 1
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action):
+        if self.episodes > 2 and self.t + 1 == self.at:
+            raise RuntimeError("the simulator exploded")
+        return super().step(action)
+
+
 class OldAPIEnv:
     """A pre-0.26 gym env: ``reset() -> obs``, ``step -> (obs, r, done, info)``; its time limit
     at step 3 is reported the old way, as done with ``TimeLimit.truncated``."""
@@ -92,6 +109,7 @@ def register():
     if "ToyTerminating-v0" not in gym.registry:
         gym.register("ToyTerminating-v0", entry_point=lambda: CountingEnv(terminate_at=5))
         gym.register("ToyTruncating-v0", entry_point=CountingEnv, max_episode_steps=5)
+        gym.register("ToyExploding-v0", entry_point=ExplodingEnv)
 
 
 register()

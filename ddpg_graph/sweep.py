@@ -1,0 +1,348 @@
+"""Seed and hyperparameter sweeps on Ray.
+
+Every combination of seeds and grid values is one *trial*: a normal training run in its own
+process (a Ray worker that runs nothing else), with its own graph and its own run directory
+under the sweep directory (``history.csv``, TensorBoard logs, checkpoints). Without an
+address, a local Ray instance uses this machine's cores; with one, the trials run on that
+cluster.
+
+Plain Ray tasks, not Ray Tune: a trial is already a resumable run with its own exact
+checkpoints, so what a sweep needs from an engine is placement, retries and cancellation,
+which tasks give directly. A task runs in its worker's main thread, so the run's own Ctrl-C
+and SIGTERM handling saves a checkpoint when Ray cancels the task (``ray.cancel`` interrupts
+it) or a node's shutdown terminates the worker; ``max_retries`` reruns a trial whose process
+or node died, and the rerun resumes from the trial's last checkpoint, exactly. Tune would
+run the trial in a thread (where no signal handler can be installed), restart failed trials
+from checkpoints of its own beside the run's, and retry a trial that failed on bad input as
+if its process had died.
+
+Files in the sweep directory: ``sweep.json`` (the plan: preset, seeds, grid, overrides),
+``summary.csv`` (one row per trial, rewritten as trials end), and one directory per trial
+holding its run, with ``NAME.json`` beside it (the trial's status and result). Running the same sweep again
+skips finished trials and resumes the others.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import itertools
+import json
+import math
+import os
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+from .errors import ConfigError, Interrupted, RunDirLocked, RunError, UserError, first_line
+from .interrupts import StopRequests
+
+PLAN_FILE = "sweep.json"
+SUMMARY_FILE = "summary.csv"
+RESULT_COLUMNS = ("status", "error", "last10_return", "eval_return", "env_steps", "wall_time",
+                  "node", "node_ip", "attempts")
+CANCEL_GRACE_S = 120  # how long stopped trials get to save their checkpoint
+
+
+# -- the plan ---------------------------------------------------------------------------
+def parse_seeds(text: str) -> List[int]:
+    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"0,2,5-6"`` -> [0, 2, 5, 6]."""
+    seeds = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            seeds += list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        raise UserError(f"--seeds expects numbers and ranges such as 0-4 or 0,2,5; got {text!r}") from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise UserError(f"--seeds must name distinct non-negative seeds; got {text!r}")
+    return seeds
+
+
+def parse_grid(specs: Sequence[str]) -> Dict[str, List[str]]:
+    """``["tau=0.01,0.001", "actor_hidden=64,64;400,300"]`` -> values per key, as text for
+    ``--set``. Values are separated by ``;`` when there is one (for values holding commas),
+    else by ``,``."""
+    grid: Dict[str, List[str]] = {}
+    for spec in specs:
+        key, sep, text = spec.partition("=")
+        if not sep or not key.strip() or not text.strip():
+            raise UserError(f"--grid expects key=v1,v2 (or key=v1;v2), got {spec!r}")
+        values = [v.strip() for v in text.split(";" if ";" in text else ",") if v.strip()]
+        grid.setdefault(key.strip(), []).extend(values)
+    return grid
+
+
+class Trial:
+    """One run of the sweep: the grid's values for it (``overrides``, as ``--set`` text) and a
+    seed. ``name`` is its directory's name, e.g. ``tau=0.01,seed=3``."""
+
+    def __init__(self, overrides: Dict[str, str], seed: int):
+        self.overrides, self.seed = overrides, seed
+        parts = [f"{k}={v}" for k, v in overrides.items()] + [f"seed={seed}"]
+        self.name = ",".join(parts).replace("/", "_").replace(" ", "")
+
+
+def plan_trials(seeds: Sequence[int], grid: Dict[str, List[str]]) -> List[Trial]:
+    keys = list(grid)
+    return [Trial(dict(zip(keys, values)), seed)
+            for values in itertools.product(*(grid[k] for k in keys)) for seed in seeds]
+
+
+def trial_config(preset: str, trial: Trial, overrides: Sequence[str], cpus_per_run: int):
+    """The trial's config: the preset, the sweep's ``--set`` overrides, the trial's grid
+    values and seed; TensorFlow's thread pools sized to the trial's CPUs unless set."""
+    from .config import Config, parse_overrides
+    values = {"intra_op_threads": cpus_per_run, "inter_op_threads": cpus_per_run}
+    values.update(parse_overrides(overrides))
+    values.update(parse_overrides([f"{k}={v}" for k, v in trial.overrides.items()]))
+    values["seed"] = trial.seed
+    return Config.from_preset(preset, **values)
+
+
+def default_out(preset: str, plan: dict) -> str:
+    """``runs/sweep-PRESET-HASH``: the same sweep command finds the same directory again."""
+    digest = hashlib.sha1(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:8]
+    return os.path.join("runs", f"sweep-{preset}-{digest}")
+
+
+# -- one trial, in a Ray worker ---------------------------------------------------------
+def run_trial(config_dict: dict, run_dir: str) -> dict:
+    """Trains (or resumes) one trial in ``run_dir``; returns its result row. A run that fails
+    or is stopped is a row too (``status``, ``error``), not an exception."""
+    import ray
+    from .cli import quiet_tensorflow
+    from .config import Config
+    from .runner import Trainer, resume_config
+    quiet_tensorflow()
+    context = ray.get_runtime_context()
+    status_file = run_dir + ".json"
+    previous = _read_json(status_file) or {}
+    row = {"node": context.get_node_id()[:12], "node_ip": ray.util.get_node_ip_address(),
+           "attempts": int(previous.get("attempts", 0)) + 1}
+    resume = os.path.lexists(os.path.join(run_dir, "checkpoints", "latest"))
+    _write_json(status_file, dict(row, status="running", pid=os.getpid()))
+    trainer = None
+    try:
+        config = Config.from_dict(config_dict)
+        if resume:
+            config = resume_config(run_dir).replace(total_steps=config.total_steps)
+        trainer = Trainer(config, run_dir, progress=False, resume=resume)
+        trainer.run()
+        row["status"], row["error"] = "finished", ""
+    except Interrupted as exc:
+        row["status"], row["error"] = "stopped", str(exc)
+    except (UserError, RunError) as exc:
+        row["status"], row["error"] = "failed", first_line(exc)
+    except Exception as exc:  # the env's or a model factory's own code: the trial fails alone
+        row["status"], row["error"] = "failed", f"{type(exc).__name__}: {first_line(exc)}"
+    finally:
+        if trainer is not None:
+            row.update(_outcome(trainer))
+            try:
+                trainer.close()
+            except RunError as exc:
+                row["error"] = row["error"] or str(exc)
+    _write_json(status_file, row)
+    return row
+
+
+def _outcome(trainer) -> dict:
+    history = trainer.history
+    evals = [v for v in history.column("eval_return") if not math.isnan(v)]
+    return {"last10_return": history.last_mean(), "eval_return": evals[-1] if evals else math.nan,
+            "env_steps": trainer.step, "wall_time": trainer.elapsed}
+
+
+# -- the driver -------------------------------------------------------------------------
+def start_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> None:
+    """Connects to the cluster at ``address``, or starts a local Ray instance with
+    ``num_cpus`` (default: every core). Workers import what this process can import (its
+    ``sys.path``, for env modules given as ``package.module:ID``)."""
+    import ray
+    if ray.is_initialized():
+        return
+    path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+    kwargs = dict(include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+                  runtime_env={"env_vars": {"PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}})
+    try:
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=num_cpus, **kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+        raise UserError(f"cannot start or reach {where}: {first_line(exc)}") from None
+
+
+def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Optional[str] = None,
+          cpus_per_run: int = 1, max_failures: int = 2, overrides: Sequence[str] = (),
+          progress: bool = True) -> tuple:
+    """Runs every trial of ``preset`` × ``seeds`` × ``grid`` on Ray; returns the sweep
+    directory and the summary rows (also in its ``summary.csv``). ``seeds``: a list or text such as ``"0-9"``; ``grid``:
+    ``{"tau": ["0.01", "0.001"]}`` or ``--grid`` texts; ``overrides``: ``--set`` texts for
+    every trial. Trials finished by an earlier call with the same plan are not run again."""
+    try:
+        import ray
+    except ImportError:
+        raise UserError("sweeps need Ray: pip install 'ray==2.60.0'") from None
+    from .rundir import RunDir
+    seeds = parse_seeds(seeds) if isinstance(seeds, str) else list(seeds)
+    grid = parse_grid(grid) if isinstance(grid, (list, tuple)) else {
+        k: [str(v) for v in vs] for k, vs in (grid or {}).items()}
+    if cpus_per_run < 1 or max_failures < 0:
+        raise ConfigError("--cpus-per-run must be at least 1 and --max-failures at least 0")
+    trials = plan_trials(seeds, grid)
+    configs = {t.name: trial_config(preset, t, overrides, cpus_per_run) for t in trials}  # validates
+    plan = {"preset": preset, "seeds": seeds, "grid": grid, "overrides": list(overrides)}
+    out = out or default_out(preset, plan)
+    try:
+        lock = RunDir(out, new=False)
+    except RunDirLocked:
+        raise UserError(f"sweep directory {out} is in use by another sweep") from None
+    try:
+        _check_plan(out, plan)
+        return out, _drive(trials, configs, out, grid, address, cpus_per_run, max_failures,
+                           progress)
+    finally:
+        lock.close()
+
+
+def _check_plan(out: str, plan: dict) -> None:
+    path = os.path.join(out, PLAN_FILE)
+    existing = _read_json(path)
+    if existing is None and os.path.exists(path):
+        raise UserError(f"{path} is not a sweep plan; choose another --out")
+    if existing is not None and existing != plan:
+        raise UserError(f"{out} holds another sweep ({existing['preset']}, seeds "
+                        f"{existing['seeds']}, grid {existing['grid']}); choose another --out")
+    if existing is None:
+        _write_json(path, plan)
+
+
+def _drive(trials, configs, out, grid, address, cpus_per_run, max_failures, progress) -> List[dict]:
+    import ray
+    from tqdm import tqdm
+    rows = {t.name: _pending_row(t, grid) for t in trials}
+    to_run = []
+    for trial in trials:
+        done = _read_json(os.path.join(out, trial.name) + ".json") or {}
+        if done.get("status") == "finished":
+            rows[trial.name].update(done)
+        else:
+            to_run.append(trial)
+    running = {}
+    if to_run:
+        start_ray(address)
+        # max_calls=1: a worker process per trial (its own TensorFlow), gone when it ends
+        task = ray.remote(max_calls=1)(run_trial)
+        for trial in to_run:
+            ref = task.options(name=trial.name, num_cpus=cpus_per_run, max_retries=max_failures,
+                               retry_exceptions=False).remote(configs[trial.name].to_dict(),
+                                                              os.path.join(out, trial.name))
+            running[ref] = trial
+    skipped = len(trials) - len(running)
+    _write_summary(out, rows.values())
+    bar = tqdm(total=len(trials), initial=skipped, disable=not progress, unit="trial",
+               dynamic_ncols=True, desc="sweep")
+    if skipped:
+        bar.write(f"{skipped} of {len(trials)} trials finished earlier; not run again")
+    _show_best(bar, rows)
+    stop = StopRequests()  # Ctrl-C or SIGTERM: cancel the trials, which save and stop
+    try:
+        with stop:
+            while running and not stop.signal:
+                ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+                for ref in ready:
+                    _collect(ref, running.pop(ref), rows, max_failures, bar)
+                    _write_summary(out, rows.values())
+                    _show_best(bar, rows)
+            if stop.signal:  # cancellation reaches each trial as Ctrl-C: it saves and stops
+                bar.write("stopping: each running trial saves a checkpoint")
+                for ref in running:
+                    ray.cancel(ref)
+                deadline = time.time() + CANCEL_GRACE_S
+                while running and time.time() < deadline:
+                    ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+                    for ref in ready:
+                        _collect(ref, running.pop(ref), rows, max_failures, bar)
+                for trial in running.values():
+                    rows[trial.name].update(status="stopped", error="did not stop in time")
+                _write_summary(out, rows.values())
+    finally:
+        bar.close()
+    if stop.signal:
+        raise Interrupted(f"sweep stopped; each running trial saved a checkpoint; the same "
+                          f"command (--out {out}) goes on", stop.signal)
+    return list(rows.values())
+
+
+def _collect(ref, trial, rows, max_failures, bar) -> None:
+    import ray
+    row = rows[trial.name]
+    try:
+        row.update(ray.get(ref))
+    except ray.exceptions.TaskCancelledError:
+        row.update(status="stopped", error="stopped before it started")
+    except ray.exceptions.RayError as exc:  # its process or node died more than max_failures times
+        row.update(status="failed", error=f"its process died {max_failures + 1} times; last: "
+                                          f"{type(exc).__name__}")
+    bar.update(1)
+    line = f"{trial.name}: {row['status']}"
+    if row["status"] == "finished":
+        line += f", last-10 return {row['last10_return']:.1f} on node {row['node']}"
+    elif row.get("error"):
+        line += f": {row['error']}"
+    bar.write(line)
+
+
+def _show_best(bar, rows) -> None:
+    done = [r for r in rows.values() if r["status"] == "finished"]
+    if done:
+        best = max(done, key=lambda r: r["last10_return"])
+        bar.set_postfix_str(f"best {best['trial']}: {best['last10_return']:.1f}")
+
+
+def _pending_row(trial: Trial, grid) -> dict:
+    row = {"trial": trial.name, "seed": trial.seed}
+    row.update({k: trial.overrides[k] for k in grid})
+    row.update(dict.fromkeys(RESULT_COLUMNS, ""))
+    row["status"] = "pending"
+    return row
+
+
+def _write_summary(out: str, rows) -> None:
+    rows = list(rows)
+    columns = list(rows[0]) if rows else ["trial", "seed", *RESULT_COLUMNS]
+    columns = [c for c in columns if c not in RESULT_COLUMNS] + list(RESULT_COLUMNS)
+    path = os.path.join(out, SUMMARY_FILE)
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    os.replace(path + ".tmp", path)
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.10g}"
+    return value
+
+
+def read_summary(out: str) -> List[dict]:
+    with open(os.path.join(out, SUMMARY_FILE), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _read_json(path: str) -> Optional[dict]:
+    try:
+        with open(path) as f:
+            value = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _write_json(path: str, value: dict) -> None:
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)

@@ -1,0 +1,99 @@
+"""Sweeps on a local Ray instance limited to 2 CPUs: the summary, the run directories and
+TensorBoard files, a failing trial, a trial killed with SIGKILL, and a rerun."""
+import glob
+import json
+import os
+import signal
+import time
+
+import pytest
+
+import toy_envs  # noqa: F401  (registers the toy envs)
+from ddpg_graph import sweep as sweeps
+from ddpg_graph.cli import main
+from test_resume import history_without_wall_time
+
+ray = pytest.importorskip("ray")
+SHORT = ["total_steps=300", "actor_hidden=16,16", "critic_hidden=16,16", "buffer_size=1000",
+         "checkpoint_every_steps=100", "eval_every_steps=200", "eval_episodes=1"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    sweeps.start_ray(num_cpus=2)
+    yield
+    ray.shutdown()
+
+
+def test_seeds_times_grid_are_trials_with_their_own_runs_and_a_summary(tmp_path, capsys):
+    out = str(tmp_path / "sweep")
+    args = ["sweep", "--preset", "emami", "--seeds", "0-1", "--grid", "tau=0.01,0.001",
+            "--out", out, "--no-progress", *[x for s in SHORT for x in ("--set", s)]]
+    assert main(args) == 0
+    printed = capsys.readouterr()
+    assert f"4 finished; summary: {out}/summary.csv" in printed.out
+    rows = sweeps.read_summary(out)
+    assert [(r["trial"], r["seed"], r["tau"], r["status"]) for r in rows] == [
+        ("tau=0.01,seed=0", "0", "0.01", "finished"), ("tau=0.01,seed=1", "1", "0.01", "finished"),
+        ("tau=0.001,seed=0", "0", "0.001", "finished"), ("tau=0.001,seed=1", "1", "0.001", "finished")]
+    for row in rows:
+        run_dir = os.path.join(out, row["trial"])
+        history = history_without_wall_time(run_dir)
+        assert len(history) == 1 and history[0]["step"] == "200"  # 300 steps: one full episode
+        assert float(row["last10_return"]) == pytest.approx(float(history[0]["return"]), abs=1e-3)
+        assert float(row["eval_return"]) == pytest.approx(float(history[0]["eval_return"]), abs=1e-3)
+        assert row["env_steps"] == "300" and float(row["wall_time"]) > 0 and row["node"]
+        assert row["attempts"] == "1" and row["error"] == ""
+        assert glob.glob(os.path.join(run_dir, "tb", "events.out.tfevents.*"))
+        config = json.load(open(os.path.join(run_dir, "config.json")))
+        assert (config["seed"], config["tau"], config["intra_op_threads"]) == (
+            int(row["seed"]), float(row["tau"]), 1)
+    # the two seeds differ; the same seed with another tau differs too
+    assert len({r["last10_return"] for r in rows}) == 4
+
+    # the same command again runs no finished trial twice
+    histories = {r["trial"]: os.path.getmtime(os.path.join(out, r["trial"], "history.csv"))
+                 for r in rows}
+    assert main(args) == 0
+    assert "4 of 4 trials finished earlier; not run again" in capsys.readouterr().out
+    assert sweeps.read_summary(out) == rows
+    for trial, mtime in histories.items():
+        assert os.path.getmtime(os.path.join(out, trial, "history.csv")) == mtime
+
+
+def test_a_failing_trial_is_reported_and_the_others_finish(tmp_path):
+    out = str(tmp_path / "sweep")
+    _, rows = sweeps.sweep("emami", [0], {"env_id": ["Pendulum-v0", "toy_envs:ToyExploding-v0"]},
+                           out=out, overrides=SHORT, progress=False)
+    assert [(r["env_id"], r["status"]) for r in rows] == [
+        ("Pendulum-v0", "finished"), ("toy_envs:ToyExploding-v0", "failed")]
+    assert rows[1]["error"] == "RuntimeError: the simulator exploded"
+    assert [r["status"] for r in sweeps.read_summary(out)] == ["finished", "failed"]
+
+
+def test_a_killed_trial_is_retried_and_resumes_exactly(tmp_path):
+    from ddpg_graph.runner import Trainer
+    overrides = SHORT + ["total_steps=1200", "checkpoint_every_steps=200"]
+    out = str(tmp_path / "sweep")
+    import threading
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(rows=sweeps.sweep(
+        "emami", [3], out=out, overrides=overrides, progress=False)[1]))
+    worker.start()
+    trial_dir = os.path.join(out, "seed=3")
+    deadline = time.time() + 120
+    while time.time() < deadline:  # past the first checkpoints, mid-run
+        rows = history_without_wall_time(trial_dir) if os.path.exists(
+            os.path.join(trial_dir, "history.csv")) else []
+        if len(rows) >= 2:
+            break
+        time.sleep(0.1)
+    os.kill(json.load(open(trial_dir + ".json"))["pid"], signal.SIGKILL)
+    worker.join(timeout=300)
+    [row] = result["rows"]
+    assert (row["status"], row["attempts"]) == ("finished", 2)
+
+    straight = sweeps.trial_config("emami", sweeps.Trial({}, 3), overrides, cpus_per_run=1)
+    with Trainer(straight, str(tmp_path / "straight"), progress=False) as trainer:
+        trainer.run()
+    assert history_without_wall_time(trial_dir) == history_without_wall_time(tmp_path / "straight")
