@@ -18,6 +18,7 @@ setup(
         "matplotlib>=3.7",
         "pygame>=2.5",
         "pillow>=10",
+        "ray>=2.60,<2.61",
     ],
     extras_require={
         "test": ["pytest>=8"],

@@ -171,7 +171,10 @@ def start_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> 
             ray.init(num_cpus=num_cpus, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        raise UserError(f"cannot start or reach {where}: {first_line(exc)}") from None
+        hint = ("; a cluster started with token authentication (Ray's default) needs "
+                "RAY_AUTH_MODE=token here too" if address and
+                os.environ.get("RAY_AUTH_MODE") != "token" else "")
+        raise UserError(f"cannot start or reach {where}: {first_line(exc)}{hint}") from None
 
 
 def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Optional[str] = None,

@@ -8,11 +8,11 @@ table goes to ``benchmarks/bench-DATE.{json,md}`` (and ``benchmarks/latest.*``).
 2. two cores each: short ``zoo`` runs (``zoo_short``), the libraries alternating (ddpg_graph,
    SB3, ddpg_graph, SB3, ...), for steps/s only;
 3. one core each: the full ``zoo`` runs (5 seeds a side, steps/s and evaluation return), the
-   ``emami`` runs and the memory run, two processes at a time, each pinned to its own core
-   with one thread (TensorFlow's intra/inter-op pools, torch's). Each seed's two runs start
-   side by side. This is how a seed sweep runs on a 2-core machine, both libraries see the
-   machine in the same state, and it keeps the whole benchmark under 15 minutes (SB3's five
-   20k-step runs alone took 9 minutes on two cores, run one after another).
+   ``emami`` runs and the memory run, as Ray tasks of one CPU each (two at a time here), each
+   a fresh process with one thread (TensorFlow's intra/inter-op pools, torch's). Each seed's
+   two runs are submitted side by side. This is how a sweep runs its trials, both libraries
+   see the machine in the same state, and it keeps the whole benchmark under 15 minutes
+   (SB3's five 20k-step runs alone took 9 minutes on two cores, run one after another).
 
 - ``zoo``: rl-zoo3's Pendulum-v1 settings (400-300, batch 256, Adam 1e-3, gamma 0.98,
   tau 0.005, 10k random warm-up steps, Gaussian 0.1, 20k steps), one run per seed and side.
@@ -292,62 +292,50 @@ def worker_main(kind: str, setting: str, seed: int, overrides, threads: int) -> 
 
 
 # -- the driver -------------------------------------------------------------------------------
-class Job:
-    """One measurement in a fresh process; ``core``: pin it there with one thread."""
+def worker_command(kind: str, setting: str, seed: int, overrides=(), quick: bool = False,
+                   threads: int = 0) -> list:
+    command = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--setting",
+               setting, "--seed", str(seed)] + [x for o in overrides for x in ("--set", o)]
+    return command + (["--quick"] if quick else []) + (["--threads", str(threads)] if threads else [])
 
-    def __init__(self, kind: str, setting: str, seed: int, overrides=(), quick: bool = False,
-                 core: int = None):
-        self.label = f"{kind:8s} {setting:9s} seed {seed}" + ("" if core is None else f" core {core}")
-        command = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--setting",
-                   setting, "--seed", str(seed)] + [x for o in overrides for x in ("--set", o)]
-        command += ["--quick"] if quick else []
-        env = dict(os.environ)
-        if core is not None:
-            command += ["--threads", "1"]
-            env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        pin = (lambda: os.sched_setaffinity(0, {core})) if (
-            core is not None and hasattr(os, "sched_setaffinity")) else None
-        self.started = time.time()
-        self.process = subprocess.Popen(command, cwd=REPO, env=env, preexec_fn=pin, text=True,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
-    def result(self) -> dict:
-        out, err = self.process.communicate()
-        if self.process.returncode:
-            sys.stderr.write(err[-3000:])
-            raise SystemExit(f"error: the {' '.join(self.label.split())} measurement failed")
-        result = json.loads(out.strip().splitlines()[-1])
-        print(f"  {self.label}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                                             for k, v in result.items())
-              + f" ({time.time() - self.started:.0f} s)", flush=True)
-        return result
+def report(label: str, returncode: int, out: str, err: str, seconds: float) -> dict:
+    if returncode:
+        sys.stderr.write(err[-3000:])
+        raise SystemExit(f"error: the {' '.join(label.split())} measurement failed")
+    result = json.loads(out.strip().splitlines()[-1])
+    print(f"  {label}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                     for k, v in result.items()) + f" ({seconds:.0f} s)", flush=True)
+    return result
+
+
+def run_measurement(command: list, one_thread: bool) -> tuple:
+    """Runs one measurement's command as a fresh process; its status, output and seconds."""
+    env = dict(os.environ, **({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"} if one_thread else {}))
+    started = time.time()
+    done = subprocess.run(command, cwd=REPO, env=env, text=True, capture_output=True)
+    return done.returncode, done.stdout, done.stderr, time.time() - started
 
 
 def measure(kind: str, setting: str, seed: int, overrides=(), quick: bool = False) -> dict:
     """One measurement with the whole machine to itself."""
-    return Job(kind, setting, seed, overrides, quick).result()
+    return report(f"{kind:8s} {setting:9s} seed {seed}",
+                  *run_measurement(worker_command(kind, setting, seed, overrides, quick), False))
 
 
-def run_pinned(specs, quick: bool) -> list:
-    """Runs ``specs`` [(kind, setting, seed, overrides)] two at a time, in order, each pinned
-    to a free core with one thread; returns their results in the same order."""
-    cores = sorted(os.sched_getaffinity(0))[:2] if hasattr(os, "sched_getaffinity") else [0, 1]
-    free, running, results, pending = list(cores), {}, {}, list(enumerate(specs))
-    while pending or running:
-        while pending and free:
-            index, (kind, setting, seed, overrides) = pending.pop(0)
-            core = free.pop(0)
-            running[index] = (Job(kind, setting, seed, overrides, quick, core), core)
-        finished = None
-        while finished is None:  # poll: whichever of the running jobs ends first
-            finished = next((i for i, (job, _) in running.items()
-                             if job.process.poll() is not None), None)
-            if finished is None:
-                time.sleep(0.2)
-        job, core = running.pop(finished)
-        results[finished] = job.result()
-        free.append(core)
-    return [results[i] for i in range(len(specs))]
+def on_ray(specs, quick: bool, address=None) -> list:
+    """Runs ``specs`` [(kind, setting, seed, overrides)] as Ray tasks of one CPU each, in
+    order, each measurement a fresh process with one thread (as a sweep runs its trials: two
+    at a time on a 2-core machine; on a cluster's cores with ``address``); returns their
+    results in the same order."""
+    import ray
+    from ddpg_graph.sweep import start_ray
+    start_ray(address)
+    task = ray.remote(num_cpus=1, max_calls=1)(run_measurement)
+    refs = [task.remote(worker_command(kind, setting, seed, overrides, quick, threads=1), True)
+            for kind, setting, seed, overrides in specs]
+    return [report(f"{kind:8s} {setting:9s} seed {seed} (1 thread)", *ray.get(ref))
+            for (kind, setting, seed, _), ref in zip(specs, refs)]
 
 
 def spread(values):
@@ -375,7 +363,7 @@ def alternate(setting: str, seeds, overrides, quick: bool) -> dict:
     return summarise(runs, seeds, ("steps_per_s", "updates_per_s"))
 
 
-def side_by_side(zoo_seeds, emami_seeds, overrides, quick: bool) -> dict:
+def side_by_side(zoo_seeds, emami_seeds, overrides, quick: bool, address=None) -> dict:
     """Phase 3: each seed's ddpg_graph and SB3 runs start together, one core each; then the
     ``emami`` pairs and the memory run."""
     specs = []
@@ -383,7 +371,7 @@ def side_by_side(zoo_seeds, emami_seeds, overrides, quick: bool) -> dict:
         for seed in seeds:
             specs += [("graph", setting, seed, overrides), ("sb3", setting, seed, ())]
     specs.append(("memory", "emami", 0, ()))
-    results = run_pinned(specs, quick)
+    results = on_ray(specs, quick, address)
     out, position = {}, 0
     for setting, seeds in (("zoo", zoo_seeds), ("emami", emami_seeds)):
         pairs = results[position:position + 2 * len(seeds)]
@@ -476,6 +464,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=os.path.join(REPO, "benchmarks"))
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="ddpg_graph config override for its runs (KEY=VALUE)")
+    parser.add_argument("--address", help="phase 3 on this Ray cluster (default: a local Ray "
+                                          "instance on this machine's cores)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke test: a tenth of the steps, 2 seeds, 1 repeat of the rest")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
@@ -509,7 +499,7 @@ def main(argv=None) -> int:
                                         args.overrides, args.quick)
     print("3. zoo, emami and memory on one core each, two at a time", flush=True)
     result.update(side_by_side(range(args.seeds), range(args.emami_repeats), args.overrides,
-                               args.quick))
+                               args.quick, args.address))
     result["wall_time_s"] = time.time() - started
     os.makedirs(args.out, exist_ok=True)
     stem = os.path.join(args.out, f"bench-{result['machine']['date']}")
