@@ -172,6 +172,33 @@ def corrupt_state(run_dir):
         f.write('{"step": ')
 
 
+def remove_history(run_dir):
+    os.remove(os.path.join(run_dir, "history.csv"))
+
+
+def garbage_history_row(run_dir):
+    path = os.path.join(run_dir, "history.csv")
+    with open(path) as f:
+        lines = f.read().splitlines(keepends=True)
+    lines[2] = "1,400,not a number,200\n"
+    with open(path, "w") as f:
+        f.write("".join(lines))
+
+
+def malformed_meta(run_dir):
+    with open(latest(run_dir, "meta.json"), "w") as f:
+        f.write('{"format_version": 2,')
+
+
+def config_value_of_wrong_type(run_dir):
+    import json
+    path = os.path.join(run_dir, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    with open(path, "w") as f:
+        json.dump(dict(config, tau="abc"), f)
+
+
 def edit_meta(key, value):
     def edit(run_dir):
         import json
@@ -190,8 +217,13 @@ def edit_meta(key, value):
     (edit_meta("obs_dim", 5), "obs_dim=5"),
     (edit_meta("preset", "zoo"), "preset='zoo'"),
     (edit_meta("format_version", 99), "format 99"),
+    (remove_history, "history.csv"),
+    (garbage_history_row, "not a row of numbers"),
+    (malformed_meta, "unreadable meta.json"),
+    (config_value_of_wrong_type, "tau"),
 ], ids=["truncated-replay", "truncated-weights", "corrupt-state", "other-dimensions",
-        "other-preset", "other-format"])
+        "other-preset", "other-format", "no-history", "garbage-history-row", "malformed-meta",
+        "config-of-wrong-type"])
 def test_bad_checkpoint_is_refused_and_nothing_changes(finished_copy, damage, message):
     damage(finished_copy)
     before = tree_digest(finished_copy)
