@@ -21,7 +21,7 @@ setup(
         "ray>=2.60,<2.61",
     ],
     extras_require={
-        "test": ["pytest>=8"],
+        "test": ["pytest>=8", "pytest-xdist>=3.8"],
         # envs written for the old gym package (gym:ID, gym 0.26 and pre-0.26 env objects)
         "legacy": ["gym==0.26.2"],
         # Gymnasium's MuJoCo envs (InvertedPendulum-v5, HalfCheetah-v5, ...)

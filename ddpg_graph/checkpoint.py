@@ -66,7 +66,6 @@ def write(checkpoints_dir: str, step: int, fill: Callable[[str], None], meta: Di
         kept = f"the previous checkpoint {previous} is intact" if previous else "no earlier checkpoint exists"
         raise CheckpointWriteError(f"could not write checkpoint at step {step} "
                                    f"({exc.strerror or exc}); {kept}") from None
-    prune(checkpoints_dir)
     return final
 
 
@@ -141,45 +140,11 @@ def resolve_link(checkpoints_dir: str, link: str) -> Optional[str]:
     return os.path.realpath(path) if os.path.isdir(path) else None
 
 
-def prune(checkpoints_dir: str) -> None:
-    """Removes checkpoints no link points at, and leftovers of interrupted writes: temporary
-    directories, and temporary links (a kill between making one and renaming it)."""
-    for entry in os.listdir(checkpoints_dir):
-        if entry.startswith(".tmp-link-"):
-            os.remove(os.path.join(checkpoints_dir, entry))
-    keep = {os.path.basename(os.path.realpath(os.path.join(checkpoints_dir, link)))
-            for link in os.listdir(checkpoints_dir)
-            if os.path.islink(os.path.join(checkpoints_dir, link))}
-    for entry in os.listdir(checkpoints_dir):
-        path = os.path.join(checkpoints_dir, entry)
-        if os.path.islink(path) or entry in keep:
-            continue
-        if entry.startswith(("step-", ".tmp-")):
-            _remove_unless_read(path)
-
-
-def _remove_unless_read(path: str) -> None:
-    """Removes the checkpoint directory ``path`` unless a reader holds it (``reading``); a
-    later prune removes it then."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return
-    try:
-        shutil.rmtree(path, ignore_errors=True)
-    finally:
-        os.close(fd)
-
-
 @contextlib.contextmanager
 def reading(directory: str):
     """Holds a shared lock on the checkpoint ``directory`` while it is read, so that the run
-    writing checkpoints does not prune it meanwhile. Yields False if it was pruned first."""
+    writing checkpoints does not prune it meanwhile (``rundir.prune_checkpoints`` takes an
+    exclusive one first). Yields False if it was pruned first."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

@@ -1,4 +1,5 @@
-"""Run directories: creating them, one process at a time (an exclusive lock), unique names.
+"""Run directories: creating them, one process at a time (an exclusive lock), unique names,
+and pruning the checkpoints no link points at.
 
 A run directory holds ``RUN_FILES`` and the ``.lock`` file. A process that trains in it holds
 an exclusive ``flock`` on ``.lock`` for the run's whole life, so a second process pointed at
@@ -70,6 +71,41 @@ class RunDir:
             self._fd = None
         if discard and self.created:
             shutil.rmtree(self.created, ignore_errors=True)
+
+
+def prune_checkpoints(checkpoints_dir: str) -> None:
+    """Removes checkpoints no link points at, and leftovers of interrupted writes: temporary
+    directories, and temporary links (a kill between making one and renaming it)."""
+    for entry in os.listdir(checkpoints_dir):
+        if entry.startswith(".tmp-link-"):
+            os.remove(os.path.join(checkpoints_dir, entry))
+    keep = {os.path.basename(os.path.realpath(os.path.join(checkpoints_dir, link)))
+            for link in os.listdir(checkpoints_dir)
+            if os.path.islink(os.path.join(checkpoints_dir, link))}
+    for entry in os.listdir(checkpoints_dir):
+        path = os.path.join(checkpoints_dir, entry)
+        if os.path.islink(path) or entry in keep:
+            continue
+        if entry.startswith(("step-", ".tmp-")):
+            _remove_unless_read(path)
+
+
+def _remove_unless_read(path: str) -> None:
+    """Removes the checkpoint directory ``path`` unless a reader holds it (``reading``); a
+    later prune removes it then."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    finally:
+        os.close(fd)
 
 
 def _topmost_missing(path: str):

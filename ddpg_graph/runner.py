@@ -5,7 +5,8 @@ TensorFlow holds), the replay buffer and the envs (their own files), the noise, 
 generator, the oscilloscope, the episode statistics and the loop's counters (``state_dict``).
 ``Trainer.bundle`` names them for ``checkpoint.Bundle``, which writes them together and checks
 a checkpoint before restoring any of it, so a resumed run continues exactly as the
-uninterrupted run would have. The run directory (creation, lock, naming) is ``rundir``'s.
+uninterrupted run would have. The run directory (creation, lock, naming, pruning) is
+``rundir``'s.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from .noise import make_noise
 from .oscilloscope import Oscilloscope, ScopeSink
 from .replay import ReplayBuffer
 from .run_envs import EnvSlot, make_run_envs
-from .rundir import RunDir
+from .rundir import RunDir, prune_checkpoints
 from .seeds import Seeds
 from .summaries import SummaryWriter
 
@@ -352,6 +353,7 @@ class Trainer:
                            f"the last checkpoint ({self._intact()}) is intact") from None
         except checkpoint.CheckpointWriteError as exc:
             raise RunError(str(exc)) from None
+        prune_checkpoints(self.checkpoint_dir)
         return self.last_checkpoint
 
     def state_dict(self) -> dict:
