@@ -97,3 +97,41 @@ def test_a_killed_trial_is_retried_and_resumes_exactly(tmp_path):
     with Trainer(straight, str(tmp_path / "straight"), progress=False) as trainer:
         trainer.run()
     assert history_without_wall_time(trial_dir) == history_without_wall_time(tmp_path / "straight")
+
+
+def test_ctrl_c_stops_every_trial_at_a_checkpoint_and_the_same_command_goes_on(tmp_path):
+    """Ray's cancellation reaches each trial as Ctrl-C: it saves and stops; nothing is lost."""
+    import subprocess
+    import sys
+    from conftest import REPO
+    from ddpg_graph.runner import Trainer
+    overrides = SHORT + ["total_steps=2000", "checkpoint_every_steps=1000"]
+    out = str(tmp_path / "sweep")
+    command = [sys.executable, "-m", "ddpg_graph", "sweep", "--preset", "emami", "--seeds", "0-1",
+               "--out", out, "--no-progress", *[x for s in overrides for x in ("--set", s)]]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.time() + 180
+    histories = [os.path.join(out, f"seed={s}", "history.csv") for s in (0, 1)]
+    while time.time() < deadline and not all(
+            os.path.exists(h) and len(open(h).readlines()) >= 3 for h in histories):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 130, err
+    for row in sweeps.read_summary(out):
+        assert row["status"] == "stopped", row
+        step = int(row["env_steps"])
+        assert 400 <= step < 2000  # stopped mid-run
+        assert row["error"].startswith(f"interrupted at step {step}; checkpoint saved to ")
+        latest = os.path.realpath(os.path.join(out, row["trial"], "checkpoints", "latest"))
+        assert os.path.basename(latest) == f"step-{step:09d}"
+
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [r["status"] for r in sweeps.read_summary(out)] == ["finished", "finished"]
+    straight = sweeps.trial_config("emami", sweeps.Trial({}, 0), overrides, cpus_per_run=1)
+    with Trainer(straight, str(tmp_path / "straight"), progress=False) as trainer:
+        trainer.run()
+    assert history_without_wall_time(os.path.join(out, "seed=0")) == \
+        history_without_wall_time(tmp_path / "straight")
