@@ -263,6 +263,16 @@ def loads(data: bytes) -> gym.Env:
     return pickle.loads(data)
 
 
+def dumps_if_loadable(env: gym.Env) -> Optional[bytes]:
+    """``env`` pickled, if it pickles and loads back; else None."""
+    try:
+        data = dumps(env)
+        loads(data)
+    except Exception:  # pickling runs arbitrary env code; any failure means "no pickle"
+        return None
+    return data
+
+
 def _shimmy_classes():
     if "shimmy.openai_gym_compatibility" not in sys.modules:
         return []  # no converter was ever made

@@ -28,7 +28,7 @@ class EnvSlot:
         self._warned = False
 
     def save(self, directory: str) -> None:
-        data = _pickle_round_trip(self.env)
+        data = envs.dumps_if_loadable(self.env)
         if data is None:
             if not self._warned:
                 self._warned = True
@@ -75,16 +75,6 @@ def make_run_envs(config, seeds, env=None, eval_env=None, checkpoint_dir: Option
         except Exception as exc:  # any failure of a user object's copy
             raise EnvError(f"cannot copy the env object for evaluation ({exc}); pass eval_env") from None
     return envs.make_env(env, seeds.env), envs.make_env(eval_env, seeds.eval_env)
-
-
-def _pickle_round_trip(env) -> Optional[bytes]:
-    """``env`` pickled, if it pickles and loads back; else None."""
-    try:
-        data = envs.dumps(env)
-        envs.loads(data)
-    except Exception:  # pickling runs arbitrary user code; any failure means "no pickle"
-        return None
-    return data
 
 
 def load_pickled(path: str):

@@ -258,25 +258,24 @@ class Trainer:
         row = dict(episode=self.episode, step=self.step, length=self.ep_length,
                    wall_time=self.elapsed, **self.stats.means())
         row["return"] = self.ep_return
+        checkpoint_due = self._crossed(c.checkpoint_every_steps)
         if c.eval_episodes and self._crossed(c.eval_every_steps):
             row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
         self._write_row(row)
         self.episode += 1
         self.obs, self.ep_return, self.ep_length = None, 0.0, 0
         self.stats.reset()
-        links = ["latest"] if self._crossed(c.checkpoint_every_steps, row["length"]) else []
+        links = ["latest"] if checkpoint_due else []
         if row.get("eval_return", -math.inf) > self.best_eval:
             self.best_eval = row["eval_return"]
             links += ["latest", "best"]
         if links:
             self.save_checkpoint(tuple(dict.fromkeys(links)))
 
-    def _crossed(self, every: int, length: Optional[int] = None) -> bool:
-        """Whether the episode ending now (of ``length`` steps) crossed a multiple of
-        ``every`` env steps (never for 0): evaluation and checkpoint cadence, whatever the
-        episodes' lengths."""
-        length = self.ep_length if length is None else length
-        return every > 0 and self.step // every > (self.step - length) // every
+    def _crossed(self, every: int) -> bool:
+        """Whether the episode ending now crossed a multiple of ``every`` env steps (never
+        for 0): evaluation and checkpoint cadence, whatever the episodes' lengths."""
+        return every > 0 and self.step // every > (self.step - self.ep_length) // every
 
     def _write_row(self, row: dict) -> None:
         scalars = {"Reward": row["return"], "Qmax": row["qmax"], "Loss/critic": row["critic_loss"],

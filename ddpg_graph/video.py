@@ -37,11 +37,7 @@ def record_policy(agent, env, path: str, episodes: int = 1) -> dict:
     ``render_mode="rgb_array"``) and writes their frames to ``path``; returns the frame count,
     frame size and episode returns. Raises ``RenderError`` when no video could be made."""
     fps = float(env.metadata.get("render_fps") or 30)
-    try:
-        start = envs.dumps(env)
-        envs.loads(start)
-    except Exception:  # pickling runs arbitrary env code; any failure means "render here"
-        start = None
+    start = envs.dumps_if_loadable(env)  # None: render here
     actions, returns = [], []
     for _ in range(episodes):
         obs, _ = env.reset()
