@@ -93,7 +93,7 @@ class Trainer:
         self.stats = EpisodeStats()
         self.best_eval = -math.inf
         self.elapsed = 0.0  # wall-clock seconds of earlier sessions of this run
-        self.history_rows = 0
+        self.history_rows = 0  # (from a checkpoint: the rows it covers)
         self.last_checkpoint = None
 
         if resume_from:
@@ -283,7 +283,6 @@ class Trainer:
                    "Eval/Reward": row.get("eval_return", math.nan)}
         with self._writing("history.csv"):
             self.history.append(row)
-        self.history_rows = len(self.history)
         if self.writer:
             with self._writing("the TensorBoard log"):
                 self.writer.scalars(self.episode, {k: v for k, v in scalars.items() if not math.isnan(v)})
@@ -360,7 +359,7 @@ class Trainer:
         return {"step": self.step, "episode": self.episode, "obs": self.obs,
                 "ep_return": self.ep_return, "ep_length": self.ep_length,
                 "best_eval": self.best_eval, "elapsed": self.elapsed,
-                "history_rows": self.history_rows}
+                "history_rows": len(self.history)}
 
     def load_state_dict(self, state: dict) -> None:
         self.step, self.episode = int(state["step"]), int(state["episode"])
