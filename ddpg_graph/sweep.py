@@ -185,7 +185,7 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
     ``{"tau": ["0.01", "0.001"]}`` or ``--grid`` texts; ``overrides``: ``--set`` texts for
     every trial. Trials finished by an earlier call with the same plan are not run again."""
     try:
-        import ray
+        import ray  # noqa: F401  (is it installed?)
     except ImportError:
         raise UserError("sweeps need Ray: pip install 'ray==2.60.0'") from None
     from .rundir import RunDir
@@ -204,7 +204,7 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
         raise UserError(f"sweep directory {out} is in use by another sweep") from None
     try:
         _check_plan(out, plan)
-        return out, _drive(trials, configs, out, grid, address, cpus_per_run, max_failures,
+        return out, _drive(trials, configs, out, address, cpus_per_run, max_failures,
                            progress)
     finally:
         lock.close()
@@ -222,10 +222,10 @@ def _check_plan(out: str, plan: dict) -> None:
         _write_json(path, plan)
 
 
-def _drive(trials, configs, out, grid, address, cpus_per_run, max_failures, progress) -> List[dict]:
+def _drive(trials, configs, out, address, cpus_per_run, max_failures, progress) -> List[dict]:
     import ray
     from tqdm import tqdm
-    rows = {t.name: _pending_row(t, grid) for t in trials}
+    rows = {t.name: _pending_row(t) for t in trials}
     to_run = []
     for trial in trials:
         done = _read_json(os.path.join(out, trial.name) + ".json") or {}
@@ -253,21 +253,13 @@ def _drive(trials, configs, out, grid, address, cpus_per_run, max_failures, prog
     stop = StopRequests()  # Ctrl-C or SIGTERM: cancel the trials, which save and stop
     try:
         with stop:
-            while running and not stop.signal:
-                ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-                for ref in ready:
-                    _collect(ref, running.pop(ref), rows, max_failures, bar)
-                    _write_summary(out, rows.values())
-                    _show_best(bar, rows)
+            _collect_while(lambda: not stop.signal, running, rows, out, max_failures, bar)
             if stop.signal:  # cancellation reaches each trial as Ctrl-C: it saves and stops
                 bar.write("stopping: each running trial saves a checkpoint")
                 for ref in running:
                     ray.cancel(ref)
                 deadline = time.time() + CANCEL_GRACE_S
-                while running and time.time() < deadline:
-                    ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-                    for ref in ready:
-                        _collect(ref, running.pop(ref), rows, max_failures, bar)
+                _collect_while(lambda: time.time() < deadline, running, rows, out, max_failures, bar)
                 for trial in running.values():
                     rows[trial.name].update(status="stopped", error="did not stop in time")
                 _write_summary(out, rows.values())
@@ -277,6 +269,18 @@ def _drive(trials, configs, out, grid, address, cpus_per_run, max_failures, prog
         raise Interrupted(f"sweep stopped; each running trial saved a checkpoint; the same "
                           f"command (--out {out}) goes on", stop.signal)
     return list(rows.values())
+
+
+def _collect_while(go_on, running, rows, out, max_failures, bar) -> None:
+    """Collects trials as they end (``running``: task -> trial), rewriting ``summary.csv``
+    and the best so far after each, while ``go_on()``."""
+    import ray
+    while running and go_on():
+        ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+        for ref in ready:
+            _collect(ref, running.pop(ref), rows, max_failures, bar)
+            _write_summary(out, rows.values())
+            _show_best(bar, rows)
 
 
 def _collect(ref, trial, rows, max_failures, bar) -> None:
@@ -305,9 +309,8 @@ def _show_best(bar, rows) -> None:
         bar.set_postfix_str(f"best {best['trial']}: {best['last10_return']:.1f}")
 
 
-def _pending_row(trial: Trial, grid) -> dict:
-    row = {"trial": trial.name, "seed": trial.seed}
-    row.update({k: trial.overrides[k] for k in grid})
+def _pending_row(trial: Trial) -> dict:
+    row = {"trial": trial.name, "seed": trial.seed, **trial.overrides}
     row.update(dict.fromkeys(RESULT_COLUMNS, ""))
     row["status"] = "pending"
     return row
