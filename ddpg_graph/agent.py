@@ -10,11 +10,10 @@ import numpy as np
 import tensorflow as tf
 
 from .errors import CheckpointError, first_line
-from .graph import DDPGGraph
+from .graph import STATS, DDPGGraph
 
 tf1 = tf.compat.v1
 
-STAT_NAMES = ("critic_loss", "q_mean", "q_max")
 CHECKPOINT_NAME = "model.ckpt"
 
 
@@ -83,20 +82,20 @@ class Agent:
         self.session = tf1.Session(graph=self.graph, config=session_config)
         self.session.run(init)
         self.session.run(self.net.hard_update)
-        n = self.net
+        n, u = self.net, self.net.update
         # Hot paths as Session.make_callable: no per-call feed/fetch bookkeeping in Python.
-        batch_feeds = [n.s, n.a, n.r, n.done, n.s2]
-        self._act_fn = self.session.make_callable(n.act_mu, [n.obs])
-        self._act_q_fn = self.session.make_callable([n.act_mu, n.act_q], [n.obs])
-        self._train_fn = self.session.make_callable([n.train_op, *n.stats], batch_feeds)
+        batch_feeds = list(n.batch)
+        self._act_fn = self.session.make_callable(u.act_mu, [n.obs])
+        self._act_q_fn = self.session.make_callable([u.act_mu, u.act_q], [n.obs])
+        self._train_fn = self.session.make_callable([u.train_op, *u.stats], batch_feeds)
         self._act_train_fn = self.session.make_callable(
-            [n.act_mu, n.act_q, n.train_op, *n.stats], [n.obs] + batch_feeds)
+            [u.act_mu, u.act_q, u.train_op, *u.stats], [n.obs] + batch_feeds)
         if config.gradient_steps > 1:  # K updates per run, on K stacked batches
             stacked_feeds = list(n.batches)
             self._multi_train_fn = self.session.make_callable(
                 [n.loop_op, *n.loop_stats], stacked_feeds)
             self._act_multi_train_fn = self.session.make_callable(
-                [n.act_mu, n.act_q, n.loop_op, *n.loop_stats], [n.obs] + stacked_feeds)
+                [u.act_mu, u.act_q, n.loop_op, *n.loop_stats], [n.obs] + stacked_feeds)
 
     # -- acting and learning ----------------------------------------------------------
     def act(self, obs) -> np.ndarray:
@@ -110,35 +109,30 @@ class Agent:
 
     def act_batch(self, obs) -> np.ndarray:
         """``mu(obs)`` for [N,S] observations -> [N,A]."""
-        return self.session.run(self.net.act_mu, {self.net.obs: obs})
+        return self._act_fn(obs)
 
     def train(self, batch: Dict[str, np.ndarray]) -> Dict[str, float]:
         """One ordered update (critic, actor, targets, or ``config.update_order``) on
-        ``batch``; returns the batch's critic TD loss, mean Q and max Q just before the critic
-        step, and the actor loss.
+        ``batch``; returns ``graph.STATS``: the actor loss, the critic's TD loss, and the mean
+        and max of Q(s, a) over the batch just before the critic step.
 
         With ``config.gradient_steps`` K > 1, ``batch`` may also hold K stacked batches
         (``s`` [K,B,S], as ``ReplayBuffer.sample(B, steps=K)`` gives): K updates in one
         ``session.run``, the stats averaged over them (max Q: the maximum)."""
         fn = self._multi_train_fn if _stacked(batch) else self._train_fn
-        _, actor_loss, critic_loss, q_mean, q_max = fn(*_batch_values(batch))
-        return {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
-                "q_max": q_max}
+        return dict(zip(STATS, fn(*_batch_values(batch))[1:]))
 
     def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
         """``act(obs)`` and ``train(batch)`` in ONE ``session.run``. The action, and
         ``stats["act_q"]`` = Q(obs, action), come from the weights before the update (before
         all K of them, for stacked batches), from the same forward passes as the update's."""
         fn = self._act_multi_train_fn if _stacked(batch) else self._act_train_fn
-        action, act_q, _, actor_loss, critic_loss, q_mean, q_max = fn(
-            np.reshape(obs, (1, -1)), *_batch_values(batch))
-        return action[0], {"actor_loss": actor_loss, "critic_loss": critic_loss, "q_mean": q_mean,
-                           "q_max": q_max, "act_q": act_q[0, 0]}
+        action, act_q, _, *stats = fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
+        return action[0], dict(zip(STATS, stats), act_q=act_q[0, 0])
 
-    def _feed(self, batch):
-        n = self.net
-        return {n.s: batch["s"], n.a: batch["a"], n.r: batch["r"], n.done: batch["done"],
-                n.s2: batch["s2"]}
+    def feed(self, batch) -> dict:
+        """A feed dict of ``batch`` (a replay batch of numpy arrays) for ``session.run``."""
+        return dict(zip(self.net.batch, _batch_values(batch)))
 
     # -- weights ----------------------------------------------------------------------
     def get_weights(self) -> Dict[str, np.ndarray]:

@@ -16,10 +16,13 @@ from typing import Any, Dict, Tuple
 
 from .errors import ConfigError, UserError
 
-OPTIMIZERS = ("adam", "rmsprop")
-NOISES = ("ou", "gaussian", "emami_offset", "pink", "canton", "none")
+# The registries: each enumeration of the config once, name -> what implements it. Validation
+# takes the names from here, and the builders look their implementation up here.
+OPTIMIZERS = {"adam": "AdamOptimizer", "rmsprop": "RMSPropOptimizer"}  # tf.compat.v1.train
+ACTIVATIONS = {"relu": "relu", "elu": "elu", "tanh": "tanh"}  # tf.nn
+NOISES = {"ou": "OrnsteinUhlenbeck", "gaussian": "DecayingGaussian", "emami_offset": "EmamiOffset",
+          "pink": "PinkNoise", "canton": "CantonNoise", "none": "NoNoise"}  # noise.py classes
 CRITIC_ACTION_INPUTS = ("second", "concat")
-ACTIVATIONS = ("relu", "elu", "tanh")
 DTYPES = ("float32", "float64")
 
 
@@ -207,10 +210,10 @@ def _validate(c: Config) -> None:
          "critic_action_input='second' needs at least two plain critic layers (no residual_blocks)")
     need(c.critic_action_input in CRITIC_ACTION_INPUTS,
          f"critic_action_input must be one of {CRITIC_ACTION_INPUTS}, got {c.critic_action_input!r}")
-    need(c.activation in ACTIVATIONS, f"activation must be one of {ACTIVATIONS}, got {c.activation!r}")
+    need(c.activation in ACTIVATIONS, f"activation must be one of {tuple(ACTIVATIONS)}, got {c.activation!r}")
     need(c.final_init > 0, f"final_init must be positive, got {c.final_init}")
     need(c.dtype in DTYPES, f"dtype must be one of {DTYPES}, got {c.dtype!r}")
-    need(c.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}, got {c.optimizer!r}")
+    need(c.optimizer in OPTIMIZERS, f"optimizer must be one of {tuple(OPTIMIZERS)}, got {c.optimizer!r}")
     need(c.actor_lr > 0, f"actor_lr must be positive, got {c.actor_lr}")
     need(c.critic_lr > 0, f"critic_lr must be positive, got {c.critic_lr}")
     need(0 <= c.gamma <= 1, f"gamma must be in [0, 1], got {c.gamma}")
@@ -224,7 +227,7 @@ def _validate(c: Config) -> None:
     need(c.train_every > 0, f"train_every must be positive, got {c.train_every}")
     need(c.gradient_steps > 0, f"gradient_steps must be positive, got {c.gradient_steps}")
     need(c.learning_starts >= 0, f"learning_starts must be non-negative, got {c.learning_starts}")
-    need(c.noise in NOISES, f"noise must be one of {NOISES}, got {c.noise!r}")
+    need(c.noise in NOISES, f"noise must be one of {tuple(NOISES)}, got {c.noise!r}")
     need(c.noise_sigma >= 0, f"noise_sigma must be non-negative, got {c.noise_sigma}")
     need(c.noise_theta >= 0, f"noise_theta must be non-negative, got {c.noise_theta}")
     need(c.noise_dt > 0, f"noise_dt must be positive, got {c.noise_dt}")

@@ -29,6 +29,7 @@ symbol              shape     meaning
 ``target_update``   op        ``theta' <- theta' - tau (theta' - theta)``, i.e.
                               ``tau theta + (1 - tau) theta'``, by ``assign_sub``, both targets
 ``train_op``        op        the three steps, ordered as the math needs (below)
+``stats``           tuple     ``STATS``: actor_loss, td_loss, mean and max of ``q``
 ``hard_update``     op        ``theta' <- theta`` (run once at the start)
 ==================  ========  ===============================================================
 
@@ -43,20 +44,23 @@ three times (main on the stored actions, target, main on ``mu`` after the critic
 optimiser apply op per trainable variable.
 
 Ordering. Reads and writes of resource variables are ordered by control dependencies only
-where the math needs it: in the default order (critic, actor, targets) ``q_mu`` reads the
-critic after ``critic_step``; each target's update follows its own network's step. The
-main forward passes and the target path depend on nothing, so with two inter-op threads
-they run side by side. ``config.update_order`` reorders the steps to reproduce tutorials
-that did (Morvan: targets, actor, critic; the TF2 article: actor, critic, targets); the same
-rules then put each read after the writes before it and each write after the reads before it.
+where the math needs it. In the paper's order (critic, actor, targets; ``_build_update``)
+``q_mu`` reads the critic after ``critic_step`` and each target's update follows its own
+network's step; the main forward passes and the target path depend on nothing, so with two
+inter-op threads they run side by side. ``config.update_order`` names another order to
+reproduce a tutorial that used it (Morvan: targets, actor, critic; the TF2 article: actor,
+critic, targets): the update is then built without ordering and ``update_order.apply`` adds
+the control dependencies that order needs.
+
+All of these are fields of ``net.update`` (an ``Update``), e.g. ``net.update.train_op``.
 
 ``config.gradient_steps`` K > 1 adds ``loop_op``: a ``tf.while_loop`` whose body is the same
 builder, update k on batch k of the stacked placeholders ``s_k`` [K,B,S], ``a_k`` [K,B,A],
 ``r_k`` / ``done_k`` [K,B,1], ``s2_k`` [K,B,S], after ``act_mu`` and ``act_q`` are read; its
 stats are the means over the K updates (the max for max Q).
 
-``build_step_ops()`` (for tests) adds ``steps``: the same builder with no ordering at all,
-whose ``critic_step``, ``actor_step`` and ``target_update`` run one step each.
+``build_step_ops()`` (for tests) adds ``steps``: the same builder with no ordering at all (an
+``Update`` too), whose ``critic_step``, ``actor_step`` and ``target_update`` run one step each.
 """
 from __future__ import annotations
 
@@ -65,14 +69,14 @@ from typing import List, NamedTuple, Optional
 import numpy as np
 import tensorflow as tf
 
-from . import networks
+from . import networks, update_order
+from .config import OPTIMIZERS
 
 tf1 = tf.compat.v1
 
-OPTIMIZERS = {
-    "adam": lambda lr: tf1.train.AdamOptimizer(lr),
-    "rmsprop": lambda lr: tf1.train.RMSPropOptimizer(lr),
-}
+# What ``Update.stats`` holds, in order: each update's actor loss, TD loss, and the mean and
+# max of ``q`` (the critic on the stored actions, before the step).
+STATS = ("actor_loss", "td_loss", "q_mean", "q_max")
 
 
 class Batch(NamedTuple):
@@ -95,19 +99,19 @@ class Update(NamedTuple):
     td_loss: tf.Tensor
     critic_loss: tf.Tensor
     critic_grads: List[tf.Tensor]
+    critic_step: tf.Operation
     q_mu: tf.Tensor
     dq_da: tf.Tensor
     actor_grads: List[tf.Tensor]
     actor_loss: tf.Tensor
-    critic_step: tf.Operation
     actor_step: tf.Operation
     target_update: tf.Operation
     train_op: tf.Operation
-    stats: tuple  # actor_loss, td_loss, mean Q, max Q (Q of the stored actions, before the step)
+    stats: tuple  # the values STATS names
 
 
 class DDPGGraph:
-    """Placeholders, the four networks, one ordered update and the act fetch.
+    """Placeholders, the four networks, one ordered update (``update``) and the act fetch.
 
     ``actor_factory`` / ``critic_factory``: ``tf_keras`` model factories (see ``networks``)
     in place of the built-in builders; ``None`` takes ``config.actor_model`` /
@@ -133,27 +137,29 @@ class DDPGGraph:
                                                     [None, obs_dim], "obs")
         self.batch = Batch(self.s, self.a, self.r, self.done, self.s2)
 
-        actor_factory = actor_factory or (networks.load_factory(c.actor_model) if c.actor_model else None)
-        critic_factory = critic_factory or (networks.load_factory(c.critic_model) if c.critic_model else None)
+        if actor_factory is None and c.actor_model:
+            actor_factory = networks.load_factory(c.actor_model)
+        if critic_factory is None and c.critic_model:
+            critic_factory = networks.load_factory(c.critic_model)
         self.actor_factory = actor_factory  # (export rebuilds the actor alone from it)
-        make = lambda kind, scope, factory: networks.make_network(  # noqa: E731
-            kind, scope, obs_dim, action_dim, c, dtype, factory)
-        self.actor = make("actor", "main/pi", actor_factory)
-        self.critic = make("critic", "main/q", critic_factory)
-        self.target_actor = make("actor", "target/pi", actor_factory)
-        self.target_critic = make("critic", "target/q", critic_factory)
+        self.actor = networks.make_network("actor", "main/pi", obs_dim, action_dim, c, dtype,
+                                           actor_factory)
+        self.critic = networks.make_network("critic", "main/q", obs_dim, action_dim, c, dtype,
+                                            critic_factory)
+        self.target_actor = networks.make_network("actor", "target/pi", obs_dim, action_dim, c,
+                                                  dtype, actor_factory)
+        self.target_critic = networks.make_network("critic", "target/q", obs_dim, action_dim, c,
+                                                   dtype, critic_factory)
         self.actor_vars, self.critic_vars = self.actor.variables, self.critic.variables
         self.target_vars = self.target_actor.variables + self.target_critic.variables
-        self._pairs = {"pi": _pairs(self.actor_vars, self.target_actor.variables),
-                       "q": _pairs(self.critic_vars, self.target_critic.variables)}
-        self._critic_opt = OPTIMIZERS[c.optimizer](c.critic_lr)
-        self._actor_opt = OPTIMIZERS[c.optimizer](c.actor_lr)
+        self.actor_pairs = _pairs(self.actor_vars, self.target_actor.variables)
+        self.critic_pairs = _pairs(self.critic_vars, self.target_critic.variables)
+        optimizer = getattr(tf1.train, OPTIMIZERS[c.optimizer])  # e.g. AdamOptimizer
+        self.critic_opt, self.actor_opt = optimizer(c.critic_lr), optimizer(c.actor_lr)
 
-        self.update = self._build_update(self.batch, self.obs, ordered=True)
-        for name, value in self.update._asdict().items():  # the table's symbols on self
-            setattr(self, name, value)
+        self.update = self._ordered_update(self.batch, self.obs)
         with tf1.name_scope("hard_update"):
-            self.hard_update = tf.group(*[t.assign(m) for m, t in self._pairs["pi"] + self._pairs["q"]])
+            self.hard_update = tf.group(*[t.assign(m) for m, t in self.actor_pairs + self.critic_pairs])
 
         self.steps = None
         if c.gradient_steps > 1:
@@ -170,21 +176,23 @@ class DDPGGraph:
             self.steps = self._build_update(self.batch, None, ordered=False)
         return self.steps
 
-    # -- the update, top down --------------------------------------------------------------
+    def _ordered_update(self, batch: Batch, obs) -> Update:
+        """The update in ``config.update_order``: the paper's as written in ``_build_update``,
+        another by ``update_order.apply`` on the unordered build."""
+        if self.config.update_order == update_order.PAPER:
+            return self._build_update(batch, obs, ordered=True)
+        update = self._build_update(batch, obs, ordered=False)
+        update_order.apply(update, self.config.update_order, self)
+        return update
+
+    # -- the update, top down, in the paper's order ------------------------------------------
     def _build_update(self, batch: Batch, obs, ordered: bool) -> Update:
         """One DDPG update on ``batch``, acting on ``obs`` [N,S] too when it is given.
-
-        ``ordered``: each step reads after the writes of the steps before it and writes after
-        their reads, in ``config.update_order``; else no step waits for another.
-        """
+        ``ordered``: the paper's order (critic, actor, targets); else no step waits for another."""
         c = self.config
-        order = c.update_order.split(",")
-        done = {}  # the steps built so far: name -> its symbols
-        before = lambda step: done[step] if ordered and step in done else {}  # noqa: E731
-        built_in_order = lambda first, then: (ordered and first in done and then in done  # noqa: E731
-                                              and list(done).index(first) < list(done).index(then))
         rows = tf.shape(batch.s)[0]
 
+        # main pass: the actor and the critic once each, over the batch and the rows to act on
         with tf1.name_scope("main"):
             states = batch.s if obs is None else tf.concat([batch.s, obs], 0)
             mu_all = self._policy(self.actor, states)
@@ -192,92 +200,74 @@ class DDPGGraph:
             q_all = self.critic(states, actions)
             mu, q = mu_all[:rows], q_all[:rows]
 
-        def critic_step():
-            after_targets = before("targets").get("ops", [])  # Morvan: y reads the new targets
-            with tf1.name_scope("target"), tf.control_dependencies(after_targets):
-                q_targ = self.target_critic(batch.s2, self._policy(self.target_actor, batch.s2))
-            with tf1.name_scope("critic_loss"):
-                # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
-                keep = batch.done if c.bootstrap_on_terminal else 1.0 - batch.done
-                y = tf.stop_gradient(batch.r + c.gamma * keep * q_targ, name="y")
-                td_loss = tf.reduce_mean(tf.square(q - y), name="td_loss")
-                critic_loss = td_loss
-                if c.critic_l2 > 0:
-                    weights = [v for v in self.critic_vars if v.shape.ndims >= 2]
-                    critic_loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
-                critic_grads = tf.gradients(critic_loss, self.critic_vars, name="critic_grads")
-            # the critic's weights change only after earlier steps have read them
-            readers = before("actor").get("reads", []) + before("targets").get("ops", [])
-            with tf.control_dependencies(readers):
-                op = self._critic_opt.apply_gradients(list(zip(critic_grads, self.critic_vars)),
+        # target pass: Q'(s2, mu'(s2))
+        with tf1.name_scope("target"):
+            q_targ = self.target_critic(batch.s2, self._policy(self.target_actor, batch.s2))
+
+        # critic: TD target, loss, step
+        with tf1.name_scope("critic_loss"):
+            # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
+            keep = batch.done if c.bootstrap_on_terminal else 1.0 - batch.done
+            y = tf.stop_gradient(batch.r + c.gamma * keep * q_targ, name="y")
+            td_loss = tf.reduce_mean(tf.square(q - y), name="td_loss")
+            critic_loss = td_loss
+            if c.critic_l2 > 0:
+                weights = [v for v in self.critic_vars if v.shape.ndims >= 2]
+                critic_loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
+            critic_grads = tf.gradients(critic_loss, self.critic_vars, name="critic_grads")
+        critic_step = self.critic_opt.apply_gradients(list(zip(critic_grads, self.critic_vars)),
                                                       name="critic_step")
-            return dict(q_targ=q_targ, y=y, td_loss=td_loss, critic_loss=critic_loss,
-                        critic_grads=critic_grads, op=op, reads=[y])
 
-        def actor_step():
-            with tf1.name_scope("actor_loss"), tf.control_dependencies(before("critic").get("ops", [])):
-                q_mu = self.critic(batch.s, mu)  # reads the critic after its step
-                actor_loss = -tf.reduce_mean(q_mu)
-            with tf1.name_scope("actor_grads"):
-                dq_da = tf.gradients(q_mu, mu, name="dq_da")[0]
-                actor_grads = tf.gradients(mu, self.actor_vars, grad_ys=-dq_da / tf.cast(rows, mu.dtype))
-            with tf.control_dependencies(before("targets").get("ops", [])):  # they read the actor
-                op = self._actor_opt.apply_gradients(list(zip(actor_grads, self.actor_vars)),
-                                                     name="actor_step")
-            return dict(q_mu=q_mu, dq_da=dq_da, actor_grads=actor_grads, actor_loss=actor_loss,
-                        op=op, reads=[q_mu])
+        # actor: Q(s, mu(s)) on the updated critic, its action gradient, step
+        with tf1.name_scope("actor_loss"), tf.control_dependencies([critic_step] if ordered else []):
+            q_mu = self.critic(batch.s, mu)
+            actor_loss = -tf.reduce_mean(q_mu)
+        with tf1.name_scope("actor_grads"):
+            dq_da = tf.gradients(q_mu, mu, name="dq_da")[0]
+            actor_grads = tf.gradients(mu, self.actor_vars, grad_ys=-dq_da / tf.cast(rows, mu.dtype))
+        actor_step = self.actor_opt.apply_gradients(list(zip(actor_grads, self.actor_vars)),
+                                                    name="actor_step")
 
-        def target_update():
-            # The TD target reads the old targets: the critic's step already waits for it,
-            # the actor's only if it came after the critic's.
-            td_target = [] if built_in_order("critic", "actor") else before("critic").get("reads", [])
-            op = self._target_update(after_pi=before("actor").get("ops", []) + td_target,
-                                     after_q=before("critic").get("ops", []))
-            return dict(op=op)
+        # targets: each follows its own network's step
+        with tf1.name_scope("target_update"):
+            target_update = tf.group(
+                self._soft_update(self.actor_pairs, after=[actor_step] if ordered else []),
+                self._soft_update(self.critic_pairs, after=[critic_step] if ordered else []),
+                name="target_update")
 
-        builders = {"critic": critic_step, "actor": actor_step, "targets": target_update}
-        for step in order:
-            done[step] = builders[step]()
-            done[step]["ops"] = [done[step]["op"]]
-        critic, actor = done["critic"], done["actor"]
-        train_op = tf.group(critic["op"], actor["op"], done["targets"]["op"], name="train_op")
-        stats = (actor["actor_loss"], critic["td_loss"], tf.reduce_mean(q), tf.reduce_max(q))
+        train_op = tf.group(critic_step, actor_step, target_update, name="train_op")
+        stats = (actor_loss, td_loss, tf.reduce_mean(q), tf.reduce_max(q))
         return Update(mu=mu, act_mu=None if obs is None else mu_all[rows:], q=q,
-                      act_q=None if obs is None else q_all[rows:], q_targ=critic["q_targ"],
-                      y=critic["y"], td_loss=critic["td_loss"], critic_loss=critic["critic_loss"],
-                      critic_grads=critic["critic_grads"], q_mu=actor["q_mu"], dq_da=actor["dq_da"],
-                      actor_grads=actor["actor_grads"], actor_loss=actor["actor_loss"],
-                      critic_step=critic["op"], actor_step=actor["op"],
-                      target_update=done["targets"]["op"], train_op=train_op, stats=stats)
+                      act_q=None if obs is None else q_all[rows:], q_targ=q_targ, y=y,
+                      td_loss=td_loss, critic_loss=critic_loss, critic_grads=critic_grads,
+                      critic_step=critic_step, q_mu=q_mu, dq_da=dq_da, actor_grads=actor_grads,
+                      actor_loss=actor_loss, actor_step=actor_step, target_update=target_update,
+                      train_op=train_op, stats=stats)
 
     def _policy(self, actor, states):
         """``mu(states)`` [N,A]: the actor's output squashed into the env's bounds."""
         return networks.squash(actor(states), self.action_low, self.action_high)
 
-    def _target_update(self, after_pi, after_q):
-        """``theta' <- theta' - tau (theta' - theta)`` for every target variable, the target
-        actor's after ``after_pi``, the target critic's after ``after_q``."""
-        tau = tf.constant(self.config.tau, self.target_vars[0].dtype.base_dtype, name="tau")
-        ops = []
-        with tf1.name_scope("target_update"):
-            for key, after in (("pi", after_pi), ("q", after_q)):
-                with tf.control_dependencies(after):
-                    ops += [t.assign_sub(tau * (t.read_value() - m.read_value()), read_value=False)
-                            for m, t in self._pairs[key]]
-            return tf.group(*ops, name="target_update")
+    def _soft_update(self, pairs, after):
+        """``theta' <- theta' - tau (theta' - theta)`` for each (online, target) pair, after
+        the ops ``after``."""
+        tau = tf.constant(self.config.tau, pairs[0][1].dtype.base_dtype, name="tau")
+        with tf.control_dependencies(after):
+            return tf.group(*[t.assign_sub(tau * (t.read_value() - m.read_value()), read_value=False)
+                              for m, t in pairs])
 
     def _update_loop(self, batches: Batch):
-        """``tf.while_loop`` over the K stacked batches, each iteration ``_build_update`` on
+        """``tf.while_loop`` over the K stacked batches, each iteration the ordered update on
         batch k, starting once the previous one's writes are done and after ``act_mu`` and
         ``act_q`` have been read. Returns an op that ends with the loop and the stats averaged
         over the K updates (max Q: the maximum)."""
         steps = self.config.gradient_steps
         dtype = batches.s.dtype
-        with tf.control_dependencies([self.act_mu, self.act_q]):
+        with tf.control_dependencies([self.update.act_mu, self.update.act_q]):
             start = tf.identity(tf.constant(0), name="first_update")  # waits for the act fetch
 
         def body(k, sums, q_max):
-            update = self._build_update(Batch(*[t[k] for t in batches]), None, ordered=True)
+            update = self._ordered_update(Batch(*[t[k] for t in batches]), None)
             actor_loss, td_loss, q_mean, batch_q_max = update.stats
             with tf.control_dependencies([update.train_op]):  # the next iteration reads after
                 return (k + 1, [tf.identity(x + y) for x, y in zip(sums, (actor_loss, td_loss, q_mean))],

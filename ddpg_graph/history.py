@@ -12,14 +12,17 @@ class HistoryError(CheckpointError):
     """A history.csv that cannot be read back as the rows a run wrote."""
 
 
-COLUMNS = ("episode", "step", "return", "length", "qmax", "critic_loss", "actor_loss",
+COLUMNS = ("episode", "step", "return", "length", "q_max", "td_loss", "actor_loss",
            "q_mean", "eval_return", "wall_time")
+# Columns (and episode statistics) under the names ddpg_graph 0.1.0 gave them: read as the
+# new names, so that the runs it wrote still resume.
+RENAMED = {"qmax": "q_max", "critic_loss": "td_loss"}
 
 
 class History:
     """Per-episode records: ``episode`` (0-based), ``step`` (env steps so far), ``return``,
-    ``length``, ``qmax`` (Emami's: mean over the episode's updates of the batch's max Q),
-    ``critic_loss``/``actor_loss``/``q_mean`` (means over the episode's updates; NaN before
+    ``length``, ``q_max`` (Emami's Qmax: mean over the episode's updates of the batch's max
+    Q), ``td_loss``/``actor_loss``/``q_mean`` (means over the episode's updates; NaN before
     learning starts), ``eval_return`` (noise-free, NaN where no evaluation ran) and
     ``wall_time`` (seconds since the run started)."""
 
@@ -67,6 +70,8 @@ class History:
         try:
             with open(path, newline="") as f:
                 reader = csv.DictReader(f)
+                if reader.fieldnames:
+                    reader.fieldnames = [RENAMED.get(name, name) for name in reader.fieldnames]
                 if "return" not in (reader.fieldnames or ()):
                     raise HistoryError(f"{path} has no return column: not a history.csv")
                 for number, record in enumerate(reader, start=2):
@@ -111,29 +116,28 @@ def _format(value: float) -> str:
 
 
 class EpisodeStats:
-    """Sums of the per-update statistics over one episode; ``means()`` are its history
-    columns (NaN for an episode without updates)."""
-
-    KEYS = {"qmax": "q_max", "critic_loss": "critic_loss", "actor_loss": "actor_loss",
-            "q_mean": "q_mean"}
+    """Sums of the per-update statistics (``graph.STATS``) over one episode; ``means()`` are
+    its history columns (none for an episode without updates: NaN in the history)."""
 
     def __init__(self):
         self.reset()
 
     def reset(self) -> None:
         self.count = 0
-        self.totals = dict.fromkeys(self.KEYS, 0.0)
+        self.totals: Dict[str, float] = {}
 
     def add(self, stats) -> None:
         self.count += 1
-        for key, stat in self.KEYS.items():
-            self.totals[key] += float(stats[stat])
+        for key, value in stats.items():
+            if key in COLUMNS:
+                self.totals[key] = self.totals.get(key, 0.0) + float(value)
 
     def means(self) -> Dict[str, float]:
-        return {k: (v / self.count if self.count else math.nan) for k, v in self.totals.items()}
+        return {k: v / self.count for k, v in self.totals.items()} if self.count else {}
 
     def state_dict(self) -> Dict:
         return {"count": self.count, "totals": dict(self.totals)}
 
     def load_state_dict(self, state: Dict) -> None:
-        self.count, self.totals = int(state["count"]), {k: float(state["totals"][k]) for k in self.KEYS}
+        self.count = int(state["count"])
+        self.totals = {RENAMED.get(k, k): float(v) for k, v in state["totals"].items()}

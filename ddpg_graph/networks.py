@@ -31,12 +31,10 @@ from typing import Callable, List, Sequence
 import numpy as np
 import tensorflow as tf
 
+from .config import ACTIVATIONS
 from .errors import ConfigError
 
 tf1 = tf.compat.v1
-
-ACTIVATIONS = {"relu": tf.nn.relu, "elu": tf.nn.elu, "tanh": tf.nn.tanh}
-
 
 def squash(pre_squash: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray) -> tf.Tensor:
     """``centre + half_range * tanh(pre_squash)``: [N,A] actions inside [low, high]."""
@@ -84,7 +82,7 @@ class Torso:
 
     def __init__(self, in_dim: int, hidden: Sequence[int], activation: str, dtype,
                  residual_blocks: int = 0, second_dim: int = 0):
-        act = ACTIVATIONS[activation]
+        act = getattr(tf.nn, ACTIVATIONS[activation])  # e.g. tf.nn.relu
         self.residual = residual_blocks > 0
         if self.residual:
             width = hidden[0]

@@ -278,14 +278,11 @@ class Trainer:
         return every > 0 and self.step // every > (self.step - self.ep_length) // every
 
     def _write_row(self, row: dict) -> None:
-        scalars = {"Reward": row["return"], "Qmax": row["qmax"], "Loss/critic": row["critic_loss"],
-                   "Loss/actor": row["actor_loss"], "Q/mean": row["q_mean"],
-                   "Eval/Reward": row.get("eval_return", math.nan)}
         with self._writing("history.csv"):
             self.history.append(row)
         if self.writer:
             with self._writing("the TensorBoard log"):
-                self.writer.scalars(self.episode, {k: v for k, v in scalars.items() if not math.isnan(v)})
+                self.writer.row(self.episode, self.history.rows[-1])
 
     def _trace_scope(self, mu, noise, q) -> None:
         """One oscilloscope column: the actions, the noise and Q (lanes as in _make_scope)."""
@@ -319,7 +316,7 @@ class Trainer:
 
     def _check_finite(self, stats, mu=None) -> None:
         bad_action = mu is not None and not np.all(np.isfinite(mu))
-        if bad_action or not (math.isfinite(stats["critic_loss"])
+        if bad_action or not (math.isfinite(stats["td_loss"])
                               and math.isfinite(stats["actor_loss"])):
             what = "action" if bad_action else "loss"
             raise RunError(f"non-finite {what} at step {self.step}; the last good checkpoint "

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import math
 from typing import Dict
 
 import tensorflow as tf
 
 tf1 = tf.compat.v1
+
+# history.csv column -> TensorBoard tag (Emami's tutorial made ``Reward`` and ``Qmax`` famous)
+TAGS = {"return": "Reward", "q_max": "Qmax", "td_loss": "Loss/td", "actor_loss": "Loss/actor",
+        "q_mean": "Q/mean", "eval_return": "Eval/Reward"}
 
 
 class SummaryWriter:
@@ -26,6 +31,10 @@ class SummaryWriter:
             self._writer = tf1.summary.FileWriter(logdir, graph=graph if purge_after is None else None)
         if purge_after is not None:
             self._writer.add_session_log(tf1.SessionLog(status=tf1.SessionLog.START), purge_after)
+
+    def row(self, episode: int, row: Dict[str, float]) -> None:
+        """A history row's values under their ``TAGS``, at step ``episode`` (NaN: left out)."""
+        self.scalars(episode, {tag: row[key] for key, tag in TAGS.items() if not math.isnan(row[key])})
 
     def scalars(self, step: int, values: Dict[str, float]) -> None:
         summary = tf1.Summary(value=[tf1.Summary.Value(tag=tag, simple_value=float(v))

@@ -48,7 +48,7 @@ def test_dq_da_matches_finite_differences(action_input, rng):
     mu, dq_da = agent.session.run([net.steps.mu, net.steps.dq_da], {net.s: batch["s"]})
 
     def q_of(a):
-        return agent.session.run(net.q, {net.s: batch["s"], net.a: a})[:, 0]
+        return agent.session.run(net.update.q, {net.s: batch["s"], net.a: a})[:, 0]
 
     eps = 1e-6
     for j in range(mu.shape[1]):
@@ -101,10 +101,10 @@ def test_train_matches_numpy_target_and_loss(action_input, rng):
     q = np_critic(batch["s"], batch["a"], w, "main/q", action_input)
 
     net = agent.net
-    y_graph = agent.session.run(net.y, agent._feed(batch))
+    y_graph = agent.session.run(net.update.y, agent.feed(batch))
     np.testing.assert_allclose(y_graph, y, rtol=1e-10)
     stats = agent.train(batch)
-    assert stats["critic_loss"] == pytest.approx(np.mean((q - y) ** 2), rel=1e-10)
+    assert stats["td_loss"] == pytest.approx(np.mean((q - y) ** 2), rel=1e-10)
     assert stats["q_mean"] == pytest.approx(q.mean(), rel=1e-10)
     assert stats["q_max"] == pytest.approx(q.max(), rel=1e-10)
     # the update did happen
@@ -116,9 +116,9 @@ def test_done_masks_bootstrap(rng):
     randomise(agent, rng)
     batch = random_batch(rng)
     batch["done"][:] = 1.0
-    np.testing.assert_allclose(agent.session.run(agent.net.y, agent._feed(batch)), batch["r"])
+    np.testing.assert_allclose(agent.session.run(agent.net.update.y, agent.feed(batch)), batch["r"])
     batch["done"][:] = 0.0
-    y = agent.session.run(agent.net.y, agent._feed(batch))
+    y = agent.session.run(agent.net.update.y, agent.feed(batch))
     assert np.abs(y - batch["r"]).min() > 1e-6
 
 
@@ -127,7 +127,7 @@ def test_critic_l2_adds_weight_decay(rng):
     w = randomise(agent, rng)
     batch = random_batch(rng)
     net = agent.net
-    td, total = agent.session.run([net.td_loss, net.critic_loss], agent._feed(batch))
+    td, total = agent.session.run([net.update.td_loss, net.update.critic_loss], agent.feed(batch))
     decay = sum((w[v.op.name] ** 2).sum() / 2 for v in net.critic_vars
                 if v.op.name.split("/")[-1].startswith("w"))
     assert total == pytest.approx(td + 0.01 * decay, rel=1e-10)
@@ -165,7 +165,7 @@ def test_fused_update_equals_the_three_steps_in_order(rng):
     for _ in range(3):
         batch = random_batch(rng)
         fused.train(batch)
-        feed = stepwise._feed(batch)
+        feed = stepwise.feed(batch)
         for op in (steps.critic_step, steps.actor_step, steps.target_update):
             stepwise.session.run(op, feed)
     a, b = fused.get_weights(), stepwise.get_weights()
@@ -182,7 +182,7 @@ def test_fused_update_differs_from_actor_step_on_the_old_critic(rng):
     reordered.set_weights(weights)
     batch = random_batch(rng)
     fused.train(batch)
-    feed = reordered._feed(batch)
+    feed = reordered.feed(batch)
     steps = reordered.net.steps
     for op in (steps.actor_step, steps.critic_step, steps.target_update):
         reordered.session.run(op, feed)
@@ -234,7 +234,7 @@ def test_rmsprop_steps_with_separate_learning_rates(rng):
     actor_lr, critic_lr = 1e-3, 1e-2
     agent = make_agent(optimizer="rmsprop", actor_lr=actor_lr, critic_lr=critic_lr, step_ops=True)
     before = randomise(agent, rng)
-    net, feed = agent.net.steps, agent._feed(random_batch(rng))
+    net, feed = agent.net.steps, agent.feed(random_batch(rng))
 
     def expected_step(lr, grad):
         return -lr * grad / np.sqrt(0.9 + 0.1 * grad ** 2 + 1e-10)
@@ -273,7 +273,8 @@ def test_missing_gpu_falls_back_to_cpu_with_one_warning(rng, capsys):
 
 
 @pytest.mark.parametrize("order", ["targets,actor,critic", "actor,critic,targets",
-                                   "critic,targets,actor"])
+                                   "critic,targets,actor", "targets,critic,actor",
+                                   "actor,targets,critic"])
 def test_other_update_orders_equal_their_steps_in_that_order(order, rng):
     fused = make_agent(update_order=order)
     stepwise = make_agent(update_order=order, step_ops=True)
@@ -284,12 +285,12 @@ def test_other_update_orders_equal_their_steps_in_that_order(order, rng):
     for _ in range(3):
         batch = random_batch(rng)
         stats = fused.train(batch)
-        feed = stepwise._feed(batch)
+        feed = stepwise.feed(batch)
         for step in order.split(","):
             if step == "critic":
                 expected_loss = stepwise.session.run(steps.td_loss, feed)
             stepwise.session.run(ops[step], feed)
-        assert stats["critic_loss"] == pytest.approx(expected_loss, rel=1e-12)
+        assert stats["td_loss"] == pytest.approx(expected_loss, rel=1e-12)
     a, b = fused.get_weights(), stepwise.get_weights()
     for name in a:
         np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
@@ -330,7 +331,7 @@ def test_update_loop_equals_repeated_single_updates(order, rng):
         batches = [random_batch(rng) for _ in range(3)]
         stats = looped.train(stack(batches))
         expected = [single.train(batch) for batch in batches]
-        for key in ("actor_loss", "critic_loss", "q_mean"):
+        for key in ("actor_loss", "td_loss", "q_mean"):
             assert stats[key] == pytest.approx(np.mean([e[key] for e in expected]), rel=1e-12)
         assert stats["q_max"] == pytest.approx(max(e["q_max"] for e in expected), rel=1e-12)
     a, b = looped.get_weights(), single.get_weights()
@@ -368,8 +369,32 @@ def test_bfloat16_matmuls_stay_close_to_float32(rng):
     batch = f32(random_batch(rng, n=64))
     for grads in ("critic_grads", "actor_grads"):  # whole-gradient relative error
         ga, gb = (np.concatenate([g.ravel() for g in agent.session.run(
-            getattr(agent.net.steps, grads), agent._feed(batch))]) for agent in (exact, rounded))
+            getattr(agent.net.steps, grads), agent.feed(batch))]) for agent in (exact, rounded))
         assert np.linalg.norm(gb - ga) < 0.05 * np.linalg.norm(ga), grads
     a, b = exact.train(batch), rounded.train(batch)
     for key in a:
         assert b[key] == pytest.approx(a[key], rel=0.05, abs=1e-3), key
+
+
+def test_update_order_rules_on_the_papers_order_equal_the_straight_line(rng):
+    """``update_order.apply`` on the unordered build of the paper's order gives the same
+    updates as ``_build_update``'s inline ordering: the rules and the straight line agree."""
+    from ddpg_graph import update_order
+    inline = make_agent()
+    by_rules = make_agent(update_order="critic,targets,actor")  # any other order, then rebuilt:
+    net = by_rules.net
+    with by_rules.graph.as_default():
+        by_rules.graph._unsafe_unfinalize()
+        update = net._build_update(net.batch, None, ordered=False)
+        update_order.apply(update, update_order.PAPER, net)
+        by_rules.graph.finalize()
+    weights = randomise(inline, rng)
+    by_rules.set_weights(weights)
+    for _ in range(3):
+        batch = random_batch(rng)
+        expected = inline.train(batch)
+        stats = by_rules.session.run(list(update.stats) + [update.train_op], by_rules.feed(batch))
+        assert stats[1] == pytest.approx(expected["td_loss"], rel=1e-12)
+    a, b = inline.get_weights(), by_rules.get_weights()
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)

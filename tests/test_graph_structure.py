@@ -62,18 +62,18 @@ def test_no_display_setting_changes_the_graph():
 
 def test_only_the_ordering_the_math_needs():
     net = make_agent().net
-    writes = {op.name for op in net.train_op.graph.get_operations()
+    writes = {op.name for op in net.update.train_op.graph.get_operations()
               if op.type.startswith("ResourceApply") or op.type == "AssignSubVariableOp"}
-    critic_writes = {n for n in writes if n in upstream(net.critic_step) | {net.critic_step.name}
+    critic_writes = {n for n in writes if n in upstream(net.update.critic_step) | {net.update.critic_step.name}
                      and "critic_step" in n}
     assert critic_writes
     # the main passes, the target path and the TD target wait for no write
-    for tensor in (net.mu, net.q, net.act_mu, net.act_q, net.q_targ, net.y):
+    for tensor in (net.update.mu, net.update.q, net.update.act_mu, net.update.act_q, net.update.q_targ, net.update.y):
         assert not upstream(tensor.op) & writes, tensor.name
     # the actor step reads the critic after the critic step ...
-    assert critic_writes <= upstream(net.q_mu.op)
+    assert critic_writes <= upstream(net.update.q_mu.op)
     # ... and each target's update follows its own network's step, not the other's
-    updates = [op for op in net.train_op.graph.get_operations() if op.type == "AssignSubVariableOp"]
+    updates = [op for op in net.update.train_op.graph.get_operations() if op.type == "AssignSubVariableOp"]
     for op in updates:
         target = op.inputs[0].op.name
         before = upstream(op)

@@ -52,7 +52,7 @@ def test_bootstrap_on_terminal_quirk(rng):
     agent = make_agent(gamma=0.9, bootstrap_on_terminal=True)
     batch = random_batch(rng)
     batch["done"][:] = 0.0
-    np.testing.assert_allclose(agent.session.run(agent.net.y, agent._feed(batch)), batch["r"])
+    np.testing.assert_allclose(agent.session.run(agent.net.update.y, agent.feed(batch)), batch["r"])
 
 
 def test_train_at_episode_end_updates_in_a_burst(tmp_path, monkeypatch):
@@ -70,5 +70,5 @@ def test_train_at_episode_end_updates_in_a_burst(tmp_path, monkeypatch):
     # 8 episodes of 5 steps; the buffer holds a batch (8) from the end of episode 2 on
     assert len(calls) == 5 * 7
     assert trainer.noise.sigma == pytest.approx(0.5 ** 35)
-    assert np.isnan(trainer.history.rows[0]["critic_loss"])
-    assert not np.isnan(trainer.history.rows[1]["critic_loss"])
+    assert np.isnan(trainer.history.rows[0]["td_loss"])
+    assert not np.isnan(trainer.history.rows[1]["td_loss"])

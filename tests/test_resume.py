@@ -313,7 +313,7 @@ def test_non_finite_loss_stops_with_step_and_checkpoint(tmp_path, monkeypatch):
     def diverge_at_500(self, obs, batch):
         action, stats = real(self, obs, batch)
         if trainer.step == 500:
-            stats["critic_loss"] = float("nan")
+            stats["td_loss"] = float("nan")
         return action, stats
 
     monkeypatch.setattr(Agent, "act_and_train", diverge_at_500)
@@ -338,3 +338,28 @@ def test_mujoco_run_resumes_mid_episode_exactly(tmp_path):
                         timeout=300)
     assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
     assert_same_run(straight, resumed)
+
+
+def test_a_run_written_with_the_old_column_names_resumes_exactly(reference_run, tmp_path):
+    """ddpg_graph 0.1.0 wrote ``qmax`` and ``critic_loss`` (history.csv, the checkpoint's
+    episode statistics); such a run resumes as if it had not stopped, under the new names."""
+    import json
+    run_dir = str(tmp_path / "old")
+    result = run_module("train", "--logdir", run_dir, *RUN_OPTIONS, "--total-steps", "1000",
+                        timeout=300)
+    assert result.returncode == 0, result.stderr
+    path = os.path.join(run_dir, "history.csv")
+    text = open(path).read()
+    header, rest = text.split("\n", 1)
+    assert header.split(",")[4:6] == ["q_max", "td_loss"]
+    open(path, "w").write(header.replace("q_max", "qmax").replace("td_loss", "critic_loss")
+                          + "\n" + rest)
+    state_path = os.path.join(run_dir, "checkpoints", "latest", "trainer.json")
+    state = json.load(open(state_path))
+    state["stats"] = {"count": 0, "totals": {"qmax": 0.0, "critic_loss": 0.0, "actor_loss": 0.0,
+                                             "q_mean": 0.0}}
+    json.dump(state, open(state_path, "w"))
+    result = run_module("train", "--resume", run_dir, "--total-steps", "1600", "--no-progress",
+                        timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert_same_run(reference_run, run_dir)

@@ -46,7 +46,7 @@ def test_run_writes_history_tensorboard_and_checkpoints(tmp_path, capsys):
     loaded = History.load(str(run / "history.csv"))
     assert loaded.column("return") == pytest.approx(history.column("return"))
     assert loaded.column("step") == [5, 10, 15, 20, 25, 30, 35, 40]
-    assert np.isnan(loaded.rows[0]["critic_loss"]) and not np.isnan(loaded.rows[-1]["critic_loss"])
+    assert np.isnan(loaded.rows[0]["td_loss"]) and not np.isnan(loaded.rows[-1]["td_loss"])
     evals = loaded.column("eval_return")
     assert np.isnan(evals[0]) and not np.isnan(evals[1])
     # rewards reach the buffer scaled, the history unscaled
