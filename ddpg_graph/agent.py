@@ -8,6 +8,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import rewriter_config_pb2
 
 from .errors import CheckpointError, first_line
 from .graph import STATS, DDPGGraph
@@ -76,7 +77,6 @@ class Agent:
             allow_soft_placement=True)
         session_config.gpu_options.allow_growth = True
         if config.matmul_precision == "bfloat16":  # oneDNN's AMX/AVX512-BF16 matmuls on CPU
-            from tensorflow.core.protobuf import rewriter_config_pb2
             session_config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = (
                 rewriter_config_pb2.RewriterConfig.ON)
         self.session = tf1.Session(graph=self.graph, config=session_config)

@@ -11,7 +11,8 @@ from .seeds import Seeds
 
 
 def train(config: Config, env: Any = None, eval_env: Any = None, run_dir: Optional[str] = None,
-          resume: bool = False, overwrite: bool = False, progress: bool = False) -> Trainer:
+          resume: bool = False, overwrite: bool = False, progress: bool = False,
+          callbacks=()) -> Trainer:
     """Trains ``config`` and returns the ``Trainer`` (``.agent``, ``.history``; close it, or
     use it in a ``with`` block, when done).
 
@@ -19,13 +20,15 @@ def train(config: Config, env: Any = None, eval_env: Any = None, run_dir: Option
     ``config.env_id``; ``eval_env`` likewise (default: a copy of ``env``). ``run_dir``: where
     the run's files go (history.csv, TensorBoard, checkpoints); None keeps the run in memory.
     ``resume``: continue the run in ``run_dir`` from its latest checkpoint.
+    ``callbacks``: hooks at the loop's events (``ddpg_graph.callbacks``); one returning False
+    stops the run cleanly (``trainer.stopped_by`` says which).
     """
     if isinstance(env, str):
         config, env = config.replace(env_id=env), None
     elif env is not None:
         config = config.replace(env_id=envs.describe(env))
     trainer = Trainer(config, run_dir, progress=progress, overwrite=overwrite, resume=resume,
-                      env=env, eval_env=eval_env)
+                      env=env, eval_env=eval_env, callbacks=callbacks)
     try:
         trainer.run()
     except BaseException:

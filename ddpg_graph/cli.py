@@ -1,17 +1,27 @@
-"""``python -m ddpg_graph train|evaluate|export|compare``: the command line.
+"""``python -m ddpg_graph train|evaluate|export|compare|sweep|reproduce``: the command line.
 
-Every user error ends as one line on stderr and exit status 2, never a traceback.
+A leaf over the library: it parses arguments, calls the library and maps its errors to exit
+statuses and flag hints (``entry.run_safely``); every user error ends as one line on stderr
+and exit status 2, never a traceback. Nothing in the package imports it.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import sys
 
-from .errors import UserError, first_line
+import numpy as np
 
-EXIT_USAGE = 2
+from . import entry, envs, launch
+from .config import PRESETS
+from .errors import RunDirNotEmpty, UserError
+from .history import History
+from .reference import Reference, compare as check, plot
+from .sweep import sweep as run_sweep
+from .video import record_video
+
+# The modules that import TensorFlow (the runner, evaluation, export) are imported inside the
+# commands: main() imports TensorFlow first, quietly (entry.quiet_tensorflow).
 
 
 class Parser(argparse.ArgumentParser):
@@ -19,32 +29,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise UserError(message)
-
-
-def quiet_tensorflow() -> None:
-    """Imports TensorFlow without its C++ start-up chatter on stderr (for entry points only).
-
-    TF 2.21 prints absl/oneDNN/CUDA notices at import regardless of TF_CPP_MIN_LOG_LEVEL, so
-    file descriptor 2 points at /dev/null for the import alone; Python errors still surface.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import tensorflow as tf
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-    tf.get_logger().setLevel("ERROR")
-
-
-def default_logdir(preset: str, seed: int) -> str:
-    from .rundir import default_name
-    return default_name("runs", f"{preset}-seed{seed}")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -71,44 +55,17 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def build_config(preset: str, args) -> "Config":
-    """The run's config: the preset with the command line's overrides, or, with --resume,
-    the resumed run's own config."""
-    from .config import Config, parse_overrides
-    if args.resume:
-        from .runner import resume_config
-        config = resume_config(args.resume)
-        if preset and preset != config.preset:
-            raise UserError(f"{args.resume} is a run of preset {config.preset!r}, not {preset!r}")
-        if args.overrides or args.seed is not None or getattr(args, "env_id", None):
-            raise UserError("a resumed run keeps its config; only --total-steps, --scope and "
-                            "--device may change")
-        changes = {k: getattr(args, k) for k in ("total_steps", "scope", "device")
-                   if getattr(args, k) is not None}
-        return config.replace(**changes) if changes else config
-    if not preset:
-        raise UserError("--preset is required (unless --resume is given)")
-    overrides = parse_overrides(args.overrides)
-    for key in ("seed", "total_steps", "env_id", "scope", "device"):
-        value = getattr(args, key, None)
-        if value is not None:
-            overrides[key] = value
-    return Config.from_preset(preset, **overrides)
-
-
-def make_trainer(preset: str, args):
+def make_trainer(args, preset=None):
     """The Trainer the options ask for: a new run, or the resumed one."""
-    from .runner import Trainer
-    config = build_config(preset, args)
-    if args.resume and args.logdir and os.path.abspath(args.logdir) != os.path.abspath(args.resume):
-        raise UserError("--resume names the run directory; leave out --logdir")
-    run_dir = args.resume or args.logdir or default_logdir(config.preset, config.seed)
-    return Trainer(config, run_dir, progress=not args.no_progress, overwrite=args.overwrite,
-                   resume=bool(args.resume)), run_dir
+    config = launch.run_config(preset or args.preset, args.overrides, resume=args.resume, seed=args.seed,
+                        total_steps=args.total_steps, env_id=getattr(args, "env_id", None),
+                        scope=args.scope, device=args.device)
+    return launch.make_trainer(config, args.logdir, resume=args.resume, overwrite=args.overwrite,
+                        progress=not args.no_progress)
 
 
 def train(args) -> int:
-    trainer, run_dir = make_trainer(args.preset, args)
+    trainer, run_dir = make_trainer(args)
     try:
         history = trainer.run()
     finally:
@@ -120,9 +77,14 @@ def train(args) -> int:
     return 0
 
 
+def reproduce(args) -> int:
+    """A tutorial's preset: train, evaluate, record, check against its reference curve."""
+    from .reproduce import reproduce as run
+    trainer, run_dir = make_trainer(args)
+    return 0 if run(trainer, run_dir) else 1
+
+
 def evaluate(args) -> int:
-    import numpy as np
-    from .envs import close as close_env
     from .evaluation import evaluate as run_episodes, load_checkpoint_agent
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
@@ -134,7 +96,7 @@ def evaluate(args) -> int:
         video = record_video(agent, config, args.video) if args.video else None
     finally:
         agent.close()
-        close_env(env)
+        envs.close(env)
     result = {"env_id": config.env_id, "preset": config.preset, "episodes": args.episodes,
               "mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
               "returns": [float(r) for r in returns]}
@@ -150,42 +112,8 @@ def evaluate(args) -> int:
     return 0
 
 
-def record_video(agent, config, path: str, env=None) -> dict:
-    """One noise-free episode of ``agent`` rendered to the MP4 file ``path``: on ``env`` if
-    given (it must render ``rgb_array`` frames), else on a new ``config.env_id`` env. An env
-    that cannot render gets one warning line and no video (None), not a failed run."""
-    from .envs import close as close_env, make_env
-    from .errors import EnvError
-    from .seeds import Seeds
-    from .video import record_policy
-    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen
-    owned = env is None
-    try:
-        if owned:
-            if config.env_id.startswith("object:"):
-                raise EnvError("it was a Python env object; record from Python with an env made "
-                               "with render_mode='rgb_array'")
-            env = make_env(config.env_id, Seeds(config.seed).eval_env, config.env_kwargs,
-                           render_mode="rgb_array")
-        if getattr(env, "render_mode", None) != "rgb_array":
-            raise EnvError("its render_mode is not 'rgb_array'")
-        return record_policy(agent, env, path)
-    except EnvError as exc:
-        print(f"warning: no video of {config.env_id}: {exc}", file=sys.stderr)
-        return None
-    except Exception as exc:  # the env's own rendering code failed: the run stands
-        print(f"warning: no video of {config.env_id}: its rendering failed: "
-              f"{type(exc).__name__}: {first_line(exc)}",
-              file=sys.stderr)
-        return None
-    finally:
-        if owned and env is not None:
-            close_env(env)
-
-
 def export(args) -> int:
     """The checkpoint's deterministic actor as a SavedModel or a frozen GraphDef."""
-    from .envs import close as close_env
     from .export import export as write
     from .evaluation import load_checkpoint_agent
     config, agent, env = load_checkpoint_agent(args.checkpoint)
@@ -193,7 +121,7 @@ def export(args) -> int:
         path = write(agent, args.out, args.format)
     finally:
         agent.close()
-        close_env(env)
+        envs.close(env)
     print(f"{args.format}: {path} (obs [N,{agent.obs_dim}] {config.dtype} -> action "
           f"[N,{len(agent.action_low)}])")
     return 0
@@ -202,8 +130,6 @@ def export(args) -> int:
 def compare(args) -> int:
     """Pass (exit 0) or fail (exit 1) a run against a reference curve, by the rule in
     ``ddpg_graph/reference.py``; optionally plots both."""
-    from .history import History
-    from .reference import Reference, compare as check, plot
     path = os.path.join(args.run_dir, "history.csv")
     if not os.path.exists(path):
         raise UserError(f"no history.csv in {args.run_dir}")
@@ -224,8 +150,7 @@ def compare(args) -> int:
 
 def sweep(args) -> int:
     """Every seed × grid combination as a training run on Ray; exit 1 if any trial failed."""
-    from .sweep import sweep as run
-    out, rows = run(args.preset, args.seeds, args.grid, out=args.out, address=args.address,
+    out, rows = run_sweep(args.preset, args.seeds, args.grid, out=args.out, address=args.address,
                cpus_per_run=args.cpus_per_run, max_failures=args.max_failures,
                overrides=args.overrides, progress=not args.no_progress)
     counts = {}
@@ -237,7 +162,6 @@ def sweep(args) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .config import PRESETS
     parser = Parser(prog="python -m ddpg_graph",
                      description="DDPG as static TensorFlow graphs on Gymnasium.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -308,41 +232,28 @@ def make_parser() -> argparse.ArgumentParser:
                         "trial's last checkpoint (default 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=sweep)
+
+    p = commands.add_parser("reproduce", help="reproduce a tutorial (what reproduce/*.py run)",
+                            description="Train a tutorial's preset, evaluate it without noise, "
+                                        "record a video and check the run against the preset's "
+                                        "reference curve and target (exit 1 if it misses).")
+    p.add_argument("preset", choices=sorted(PRESETS))
+    add_run_options(p)
+    p.set_defaults(func=reproduce)
     return parser
 
 
-def run_safely(func, *args) -> int:
-    """Calls ``func``; a UserError becomes one stderr line and exit status 2, a RunError
-    (divergence, a failed checkpoint write) one line and status 1, Ctrl-C status 130."""
-    from .errors import Interrupted, RunDirNotEmpty, RunError
-    try:
-        return func(*args)
-    except RunDirNotEmpty as exc:
-        print(f"error: {exc}; pass --resume to continue its run, --overwrite to replace it, "
-              f"or choose another --logdir", file=sys.stderr)
-        return EXIT_USAGE
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RunError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except Interrupted as exc:
-        hint = f"; continue with --resume {exc.run_dir}" if exc.run_dir else ""
-        print(f"{exc}{hint}", file=sys.stderr)
-        return 128 + exc.signum  # 130 for Ctrl-C, 143 for SIGTERM
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+FLAG_HINTS = {RunDirNotEmpty: "; pass --resume to continue its run, --overwrite to replace it, "
+                             "or choose another --logdir"}
 
 
 def main(argv=None) -> int:
     def dispatch():
-        quiet_tensorflow()  # (inside run_safely: Ctrl-C during the import is one line too)
+        entry.quiet_tensorflow()  # (inside run_safely: Ctrl-C during the import is one line too)
         args = make_parser().parse_args(argv)
         return args.func(args)
 
-    return run_safely(dispatch)
+    return entry.run_safely(dispatch, hints=FLAG_HINTS)
 
 
 def writable_file(path: str) -> str:

@@ -103,7 +103,7 @@ def _from_id(env_id: str, kwargs: dict, render_mode: Optional[str]) -> Any:
 
 def _import_old_gym(what: str):
     try:
-        with _quiet():
+        with _quiet():  # (the old gym package: optional, and loud on import)
             import gym as old_gym
     except ImportError:
         raise EnvError(f"{what} needs the old gym package: {INSTALL_GYM}") from None
@@ -112,7 +112,7 @@ def _import_old_gym(what: str):
 
 def _shimmy_gym():
     """shimmy's gym converters (importing them imports the old gym package when present)."""
-    with _quiet():
+    with _quiet():  # (optional, like the old gym package it imports)
         from shimmy import openai_gym_compatibility
     return openai_gym_compatibility
 

@@ -219,7 +219,7 @@ def _keras_seeds(scope: str):
     ``tf_keras.utils.set_random_seed`` does along with every global seed. We set only that
     generator, for this thread, and put back what was there.
     """
-    from tf_keras.src import backend
+    from tf_keras.src import backend  # (tf_keras loads only for Keras models)
     seed = zlib.crc32(f"{tf1.get_default_graph().seed}/{scope}".encode())
     saved = getattr(backend._SEED_GENERATOR, "generator", None)
     backend._SEED_GENERATOR.generator = random.Random(seed)

@@ -20,6 +20,7 @@ import threading
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from . import opencv
 
@@ -147,7 +148,6 @@ class Oscilloscope:
 
 def _render_legend(labels: List[str], colours: np.ndarray, width: int) -> np.ndarray:
     """A strip with each label in its trace's colour (rasterised once, with Pillow)."""
-    from PIL import Image, ImageDraw, ImageFont
     image = Image.new("RGB", (width, LEGEND_HEIGHT), (0, 0, 0))
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()

@@ -26,6 +26,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from . import __version__
 from .errors import UserError
 from .history import History
 
@@ -117,8 +118,7 @@ def build(histories: Sequence[History], meta: Dict[str, str] = None,
 
 def versions() -> str:
     import gymnasium
-    import tensorflow as tf
-    from . import __version__
+    import tensorflow as tf  # (the versions a curve was made with; compare needs neither)
     return (f"ddpg_graph {__version__}, tensorflow {tf.__version__}, numpy {np.__version__}, "
             f"gymnasium {gymnasium.__version__}, python {platform.python_version()}")
 
@@ -174,7 +174,7 @@ def compare(history: History, reference: Reference) -> Verdict:
 def plot(path: str, history: Optional[History], reference: Reference, title: str = "") -> str:
     """``curve.png``: the run (raw and smoothed), the reference median and band, and the
     tutorial's published returns where they exist."""
-    import matplotlib
+    import matplotlib  # (heavy: only for plots)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 4.5))

@@ -49,6 +49,16 @@ class ReplayBuffer:
         self.position = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
+    def add_batch(self, s, a, r, done, s2) -> None:
+        """Adds N transitions at once (arrays with N rows; ``r`` and ``done`` [N] or [N,1]),
+        in order, as N calls of ``add`` would."""
+        n = len(s)
+        index = (self.position + np.arange(n)) % self.capacity
+        for key, values in zip(FIELDS, (s, a, r, done, s2)):
+            self.storage[key][index] = np.reshape(values, (n, -1))
+        self.position = int((self.position + n) % self.capacity)
+        self.size = min(self.size + n, self.capacity)
+
     def sample(self, batch_size: int, steps: int = 1) -> Dict[str, np.ndarray]:
         """A uniform sample, with replacement, of ``batch_size`` stored transitions, or of
         ``steps`` such batches stacked when ``steps`` > 1."""

@@ -1,41 +1,35 @@
-"""The one code path behind every ``reproduce/*.py`` script: preset, run, report.
+"""A tutorial's reproduction: train its preset, evaluate, record, check, report.
 
-A script is ``raise SystemExit(reproduce.main("emami", __doc__))``.
+Every ``reproduce/*.py`` script is ``python -m ddpg_graph reproduce PRESET`` with its own
+docstring; ``reproduce(trainer, run_dir)`` is what that command runs.
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 
-from . import cli
+import numpy as np
+
+from .evaluation import evaluate
 from .reference import REFERENCE_DIR, Reference, compare, plot
+from .video import record_video
 
 # What a reproduction must reach besides its reference curve: last-10-episode mean return.
 TARGETS = {"emami": -200.0, "canton": -250.0}
 
 
-def main(preset: str, description: str = None, argv=None) -> int:
-    cli.quiet_tensorflow()
-    return cli.run_safely(_reproduce, preset, description, argv)
-
-
-def _reproduce(preset: str, description: str, argv) -> int:
-    parser = cli.Parser(description=description,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.add_run_options(parser)
-    args = parser.parse_args(argv)
-    from .evaluation import evaluate
-    import numpy as np
-
-    trainer, run_dir = cli.make_trainer(preset, args)
+def reproduce(trainer, run_dir: str) -> bool:
+    """Trains ``trainer``'s run, evaluates it (10 noise-free episodes), records a video and
+    checks the run against its preset's target and reference curve, printing each; returns
+    whether it passed."""
     config = trainer.config
+    preset = config.preset
     print(f"{preset}: {config.env_id}, {config.total_steps} steps, seed {config.seed}")
     print(f"TensorBoard: tensorboard --logdir {os.path.join(run_dir, 'tb')}")
     try:
         history = trainer.run()
         final_eval = float(np.mean(evaluate(trainer.agent, trainer.eval_env, 10)))
-        video = cli.record_video(trainer.agent, config, os.path.join(run_dir, "policy.mp4"))
+        video = record_video(trainer.agent, config, os.path.join(run_dir, "policy.mp4"))
     finally:
         trainer.close()
     if trainer.scope_sink:
@@ -61,4 +55,4 @@ def _reproduce(preset: str, description: str, argv) -> int:
     else:
         print(f"no reference curve for {preset} yet (tools/make_reference.py --preset {preset})")
     print(f"run directory: {run_dir}")
-    return 0 if passed else 1
+    return passed

@@ -19,9 +19,11 @@ import time
 from typing import Optional
 
 import numpy as np
+from tqdm import tqdm
 
 from . import checkpoint
 from .agent import Agent
+from .callbacks import Callbacks
 from .config import Config
 from .errors import CheckpointError, Interrupted, RunError
 from .evaluation import evaluate
@@ -47,13 +49,17 @@ class Trainer:
     ``config.env_id``; the evaluation env is ``eval_env``, or a deep copy of ``env``.
     ``resume=True`` continues the run in ``run_dir`` from its latest checkpoint; ``config``
     must then be the run's own (see ``resume_config``), ``total_steps`` aside.
+    ``callbacks``: objects called at the loop's events (see ``callbacks``); one that returns
+    False stops the run cleanly, with a checkpoint.
     """
 
     def __init__(self, config: Config, run_dir: Optional[str] = None, progress: bool = True,
-                 overwrite: bool = False, resume: bool = False, env=None, eval_env=None):
+                 overwrite: bool = False, resume: bool = False, env=None, eval_env=None,
+                 callbacks=()):
         self.config = config
         self.run_dir = run_dir
         self.progress = progress
+        self.callbacks = Callbacks(callbacks)
         if resume and not (run_dir and os.path.isdir(run_dir)):
             raise CheckpointError(f"nothing to resume: {run_dir} is not a run directory")
         self.lock = RunDir(run_dir, new=not resume, overwrite=overwrite) if run_dir else None
@@ -114,6 +120,11 @@ class Trainer:
                                         title=f"ddpg_graph: {c.preset} on {c.env_id}")
 
     @property
+    def stopped_by(self) -> Optional[str]:
+        """The callback event that stopped the run (``"Class.on_step"``), or None."""
+        return self.callbacks.stopped_by
+
+    @property
     def env(self):
         return self.envs["env"].env
 
@@ -141,7 +152,7 @@ class Trainer:
             with stop:
                 if self.step == 0 and len(self.buffer) == 0:
                     self._prefill()
-                while self._more_to_do() and not stop.signal:
+                while self._more_to_do() and not stop.signal and not self.stopped_by:
                     if self.obs is None:
                         self._begin_episode()
                     done = self._env_step()
@@ -186,7 +197,7 @@ class Trainer:
 
     def _begin_episode(self) -> None:
         self.obs, _ = self.env.reset()
-        self.noise.reset()
+        self.noise.reset(self.episode)
 
     def _env_step(self) -> bool:
         """One env step: choose the action (training on the way when due), step the env,
@@ -206,6 +217,8 @@ class Trainer:
         self.obs = obs2
         self.step += 1
         self.ep_length += 1
+        if self.callbacks:
+            self.callbacks.fire("on_step", self)
         return terminated or truncated
 
     def _act_and_maybe_train(self):
@@ -216,7 +229,9 @@ class Trainer:
         if (len(self.buffer) >= self.start_learning and not c.train_at_episode_end
                 and self.step % c.train_every == 0):
             batch = self.buffer.sample(c.batch_size, steps=c.gradient_steps)
+            started = time.perf_counter()
             mu, stats = self.agent.act_and_train(self.obs, batch)
+            stats["seconds"] = time.perf_counter() - started
             self._check_finite(stats, mu)
             self._record_update(stats, c.gradient_steps)
             return mu, stats.get("act_q", math.nan)
@@ -235,10 +250,14 @@ class Trainer:
         self.buffer.add(obs, action, reward * c.reward_scale, done, obs2)
 
     def _record_update(self, stats, updates: int = 1) -> None:
-        """Adds an update's statistics to the episode's and steps the noise's per-update decay."""
+        """Adds an update's statistics to the episode's, steps the noise's per-update decay
+        and tells the callbacks."""
         self.stats.add(stats)
         for _ in range(updates):
             self.noise.on_update()
+        if self.callbacks:
+            stats["updates"] = updates
+            self.callbacks.fire("on_update", self, stats)
 
     def _train_burst(self) -> None:
         """The TF2 article's schedule: as many updates as the episode had steps, at its end."""
@@ -246,7 +265,10 @@ class Trainer:
         if len(self.buffer) < self.start_learning:
             return
         for _ in range(self.ep_length):
-            stats = self.agent.train(self.buffer.sample(c.batch_size))
+            batch = self.buffer.sample(c.batch_size)
+            started = time.perf_counter()
+            stats = self.agent.train(batch)
+            stats["seconds"] = time.perf_counter() - started
             self._check_finite(stats)
             self._record_update(stats)
 
@@ -261,7 +283,9 @@ class Trainer:
         checkpoint_due = self._crossed(c.checkpoint_every_steps)
         if c.eval_episodes and self._crossed(c.eval_every_steps):
             row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
+            self.callbacks.fire("on_evaluation", self, row["eval_return"])
         self._write_row(row)
+        self.callbacks.fire("on_episode_end", self, self.history.rows[-1])
         self.episode += 1
         self.obs, self.ep_return, self.ep_length = None, 0.0, 0
         self.stats.reset()
@@ -440,6 +464,5 @@ def _latest_checkpoint(run_dir: str) -> str:
 
 
 def _progress_bar(total: int, initial: int, enabled: bool):
-    from tqdm import tqdm
     return tqdm(total=total, initial=initial, disable=not enabled, unit="step",
                 mininterval=1.0, dynamic_ncols=True)

@@ -33,8 +33,14 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
+from .config import Config, parse_overrides
+from .entry import quiet_tensorflow
 from .errors import ConfigError, Interrupted, RunDirLocked, RunError, UserError, first_line
 from .interrupts import StopRequests
+from .rundir import RunDir
+
+# Ray is imported in the functions that use it: a plan is checked, and bad input refused,
+# without loading it.
 
 PLAN_FILE = "sweep.json"
 SUMMARY_FILE = "summary.csv"
@@ -91,7 +97,6 @@ def plan_trials(seeds: Sequence[int], grid: Dict[str, List[str]]) -> List[Trial]
 def trial_config(preset: str, trial: Trial, overrides: Sequence[str], cpus_per_run: int):
     """The trial's config: the preset, the sweep's ``--set`` overrides, the trial's grid
     values and seed; TensorFlow's thread pools sized to the trial's CPUs unless set."""
-    from .config import Config, parse_overrides
     values = {"intra_op_threads": cpus_per_run, "inter_op_threads": cpus_per_run}
     values.update(parse_overrides(overrides))
     values.update(parse_overrides([f"{k}={v}" for k, v in trial.overrides.items()]))
@@ -110,10 +115,8 @@ def run_trial(config_dict: dict, run_dir: str) -> dict:
     """Trains (or resumes) one trial in ``run_dir``; returns its result row. A run that fails
     or is stopped is a row too (``status``, ``error``), not an exception."""
     import ray
-    from .cli import quiet_tensorflow
-    from .config import Config
-    from .runner import Trainer, resume_config
     quiet_tensorflow()
+    from .runner import Trainer, resume_config  # (TensorFlow, imported quietly just above)
     context = ray.get_runtime_context()
     status_file = run_dir + ".json"
     previous = _read_json(status_file) or {}
@@ -188,7 +191,6 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
         import ray  # noqa: F401  (is it installed?)
     except ImportError:
         raise UserError("sweeps need Ray: pip install 'ray==2.60.0'") from None
-    from .rundir import RunDir
     seeds = parse_seeds(seeds) if isinstance(seeds, str) else list(seeds)
     grid = parse_grid(grid) if isinstance(grid, (list, tuple)) else {
         k: [str(v) for v in vs] for k, vs in (grid or {}).items()}

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import envs, opencv
 from .errors import EnvError, first_line
+from .seeds import Seeds
 
 
 class RenderError(EnvError):
@@ -129,3 +130,32 @@ def _child(job_path: str) -> int:
 
 if __name__ == "__main__":
     sys.exit(_child(sys.argv[1]))
+
+
+def record_video(agent, config, path: str, env=None) -> dict:
+    """One noise-free episode of ``agent`` rendered to the MP4 file ``path``: on ``env`` if
+    given (it must render ``rgb_array`` frames), else on a new ``config.env_id`` env. An env
+    that cannot render gets one warning line and no video (None), not a failed run."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # pygame renders off-screen
+    owned = env is None
+    try:
+        if owned:
+            if config.env_id.startswith("object:"):
+                raise EnvError("it was a Python env object; record from Python with an env made "
+                               "with render_mode='rgb_array'")
+            env = envs.make_env(config.env_id, Seeds(config.seed).eval_env, config.env_kwargs,
+                           render_mode="rgb_array")
+        if getattr(env, "render_mode", None) != "rgb_array":
+            raise EnvError("its render_mode is not 'rgb_array'")
+        return record_policy(agent, env, path)
+    except EnvError as exc:
+        print(f"warning: no video of {config.env_id}: {exc}", file=sys.stderr)
+        return None
+    except Exception as exc:  # the env's own rendering code failed: the run stands
+        print(f"warning: no video of {config.env_id}: its rendering failed: "
+              f"{type(exc).__name__}: {first_line(exc)}",
+              file=sys.stderr)
+        return None
+    finally:
+        if owned and env is not None:
+            envs.close(env)

@@ -4,7 +4,9 @@ Actor 3x320, critic 3x640 on concatenated state and action, RMSProp 1e-4 / 1e-3,
 tau 0.001, batch 256, a memory of 10000 filled first with 10000 random steps, OU noise
 (theta 0.35, mu 0.8, sigma 0.4, dt 0.01), 100 episodes.
 """
-from ddpg_graph import reproduce
+import sys
+
+from ddpg_graph.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(reproduce.main("keras_mountaincar", __doc__))
+    raise SystemExit(main(["reproduce", "keras_mountaincar", *sys.argv[1:]]))

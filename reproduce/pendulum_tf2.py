@@ -4,7 +4,9 @@ State and action concatenated at the critic's input, ReLU hidden layers (actor 1
 critic 400-200, from the article's published code), tanh actor, Adam 1e-3 for both, gamma
 0.99, tau 0.01, batch 32, Gaussian exploration (sigma 0.1), 100 episodes.
 """
-from ddpg_graph import reproduce
+import sys
+
+from ddpg_graph.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(reproduce.main("tf2_article", __doc__))
+    raise SystemExit(main(["reproduce", "tf2_article", *sys.argv[1:]]))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from ddpg_graph.cli import quiet_tensorflow  # noqa: E402
+from ddpg_graph.entry import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
 

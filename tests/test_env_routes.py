@@ -17,7 +17,7 @@ from conftest import REPO
 from test_resume import assert_same_run
 
 import ddpg_graph as dg
-from ddpg_graph.cli import record_video
+from ddpg_graph.video import record_video
 
 TESTS = os.path.join(REPO, "tests")
 SMALL = ["--preset", "emami", "--no-progress", "--set", "actor_hidden=32,32",

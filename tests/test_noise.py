@@ -31,7 +31,7 @@ def test_ou_stationary_variance_and_mean():
 def test_ou_reset_restarts_from_mu():
     noise = OrnsteinUhlenbeck(3, rng(), mu=0.7)
     noise.sample()
-    noise.reset()
+    noise.reset(1)
     np.testing.assert_array_equal(noise.x, 0.7)
 
 
@@ -39,7 +39,7 @@ def test_gaussian_decays_per_sample():
     noise = DecayingGaussian(1, rng(), sigma=3.0, decay=0.9995)
     first = np.array([noise.sample()[0] for _ in range(20_000)])
     assert noise.sigma == pytest.approx(3.0 * 0.9995 ** 20_000, rel=1e-9)
-    noise.reset()
+    noise.reset(1)
     assert noise.sigma == pytest.approx(3.0 * 0.9995 ** 20_000, rel=1e-9)  # reset keeps sigma
     expected = 3.0 * 0.9995 ** np.arange(20_000)
     assert np.std(first[:200] / expected[:200]) == pytest.approx(1.0, abs=0.12)
@@ -49,8 +49,8 @@ def test_gaussian_decays_per_sample():
 def test_emami_offset_is_one_over_one_plus_episode():
     noise = EmamiOffset(2, rng())
     values = []
-    for _ in range(4):
-        noise.reset()
+    for episode in range(4):
+        noise.reset(episode)
         values.append(noise.sample()[0])
     assert values == [1.0, 0.5, pytest.approx(1 / 3), 0.25]
 
@@ -96,12 +96,12 @@ def test_pink_noise_has_a_one_over_f_spectrum_over_two_decades():
 
 def test_pink_noise_scale_anneals_per_episode_and_streams():
     from ddpg_graph.noise import PinkNoise
-    noise = PinkNoise(1, rng(0), scale=0.5, episode_decay=0.9)
-    noise.reset()
-    assert noise.scale == 0.5  # the first reset starts episode 0
-    noise.reset()
-    noise.reset()
-    assert noise.scale == pytest.approx(0.5 * 0.81)
+    noise = PinkNoise(1, rng(0), sigma=0.5, episode_decay=0.9)
+    noise.reset(0)
+    assert noise.sigma == 0.5  # episode 0 starts at the initial sigma
+    noise.reset(1)
+    noise.reset(2)
+    assert noise.sigma == pytest.approx(0.5 * 0.81)
     before = noise.sources.copy()
     noise.sample()
     assert (noise.sources != before).any(axis=1).sum() == 1  # one source redrawn per step
@@ -110,15 +110,15 @@ def test_pink_noise_scale_anneals_per_episode_and_streams():
 def test_canton_noise_stationary_std_and_episode_decay():
     from ddpg_graph.noise import CantonNoise
     level = 0.1
-    noise = CantonNoise(1, rng(0), level=level, episode_decay=0.99)
+    noise = CantonNoise(1, rng(0), sigma=level, episode_decay=0.99)
     x = np.array([noise.sample()[0] for _ in range(200_000)])[100:]
     assert x.std() == pytest.approx(0.9 / np.sqrt(0.19) * level, rel=0.03)
     lag1 = np.corrcoef(x[:-1], x[1:])[0, 1]
     assert lag1 == pytest.approx(0.9, abs=0.01)  # a leaky integrator, red noise
     state = noise.x.copy()
-    noise.reset()
-    noise.reset()
-    assert noise.level == pytest.approx(level * 0.99)
+    noise.reset(0)
+    noise.reset(1)
+    assert noise.sigma == pytest.approx(level * 0.99)
     np.testing.assert_array_equal(noise.x, state)  # the state carries over episodes
     assert spectral_slope(x, 0.05, 0.4) < -1.3  # red: steeper than 1/f
 
@@ -128,12 +128,12 @@ def test_new_noises_seeded_and_resumable(kind):
     config = Config(noise=kind, noise_sigma=0.2, noise_episode_decay=0.99)
     a, b = make_noise(config, 2, rng(5)), make_noise(config, 2, rng(5))
     for n in (a, b):
-        n.reset()
+        n.reset(0)
     seq = [a.sample().copy() for _ in range(40)]
     assert np.array_equal(seq, [b.sample().copy() for _ in range(40)])
     state = a.state_dict()
     c = make_noise(config, 2, rng(77))
     c.load_state_dict(state)
-    a.reset()
-    c.reset()
+    a.reset(1)
+    c.reset(1)
     assert np.array_equal([a.sample().copy() for _ in range(10)], [c.sample().copy() for _ in range(10)])

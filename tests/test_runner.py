@@ -56,7 +56,7 @@ def test_run_writes_history_tensorboard_and_checkpoints(tmp_path, capsys):
     for path in glob.glob(str(run / "tb" / "events.*")):
         for event in tf.compat.v1.train.summary_iterator(path):
             tags.update(v.tag for v in event.summary.value)
-    assert {"Reward", "Qmax", "Loss/critic", "Q/mean", "Eval/Reward"} <= tags
+    assert {"Reward", "Qmax", "Loss/td", "Loss/actor", "Q/mean", "Eval/Reward"} <= tags
     for name in ("latest", "best"):
         assert os.path.exists(run / "checkpoints" / name / "model.ckpt.index")
 

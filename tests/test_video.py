@@ -7,7 +7,8 @@ import pytest
 import toy_envs
 from conftest import decode_video, small_config
 from ddpg_graph.agent import Agent
-from ddpg_graph.cli import main, record_video
+from ddpg_graph.cli import main
+from ddpg_graph.video import record_video
 from ddpg_graph.config import Config
 from ddpg_graph.runner import Trainer
 

@@ -126,32 +126,32 @@ def graph_config(setting: str, seed: int, overrides, threads: int = 0):
     return Config.from_preset("emami" if setting == "emami" else "zoo", **values)
 
 
+class UpdateClock:
+    """A trainer callback: the wall time of the update calls (each ``session.run`` that
+    trained, which also chose the action) and how many updates they made."""
+
+    def __init__(self):
+        self.seconds, self.updates = 0.0, 0
+
+    def on_update(self, trainer, stats):
+        self.seconds += stats["seconds"]
+        self.updates += stats["updates"]
+
+
 def graph_worker(setting: str, seed: int, overrides, threads: int) -> dict:
-    from ddpg_graph.agent import Agent
     from ddpg_graph.runner import Trainer
     config = graph_config(setting, seed, overrides, threads)
     timed_from = SETTINGS[setting]["timed_from"]
-    update_seconds, updates = [0.0], [0]
-    original = Agent.act_and_train
-
-    def timed(self, obs, batch):
-        start = time.perf_counter()
-        out = original(self, obs, batch)
-        update_seconds[0] += time.perf_counter() - start
-        updates[0] += 1
-        return out
-
-    Agent.act_and_train = timed
+    clock = UpdateClock()
     with tempfile.TemporaryDirectory() as run_dir:
-        trainer = Trainer(config, run_dir, progress=False, overwrite=True)
-        trainer.run()
-        rows = trainer.history.rows
-        start = next(r for r in rows if r["step"] == timed_from)
-        end = rows[-1]
-        steps_per_s = (end["step"] - start["step"]) / (end["wall_time"] - start["wall_time"])
-        eval_return = evaluate(trainer.agent.act, seed)
-        trainer.close()
-    return {"steps_per_s": steps_per_s, "updates_per_s": updates[0] / update_seconds[0],
+        with Trainer(config, run_dir, progress=False, overwrite=True, callbacks=[clock]) as trainer:
+            trainer.run()
+            rows = trainer.history.rows
+            start = next(r for r in rows if r["step"] == timed_from)
+            end = rows[-1]
+            steps_per_s = (end["step"] - start["step"]) / (end["wall_time"] - start["wall_time"])
+            eval_return = evaluate(trainer.agent.act, seed)
+    return {"steps_per_s": steps_per_s, "updates_per_s": clock.updates / clock.seconds,
             "eval_return": eval_return, "peak_rss_mib": peak_rss_mib()}
 
 
@@ -264,19 +264,18 @@ def memory_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     import numpy as np
     from ddpg_graph.runner import Trainer
     from ddpg_graph.config import Config
-    config = Config.from_preset("emami", seed=seed, total_steps=1_000_600, eval_every_steps=0,
+    config = Config.from_preset("emami", seed=seed, total_steps=600, eval_every_steps=0,
                                 checkpoint_every_steps=0, buffer_size=1_000_000,
                                 **thread_settings(threads))
     with tempfile.TemporaryDirectory() as run_dir:
-        trainer = Trainer(config, run_dir, progress=False, overwrite=True)
-        rng = np.random.default_rng(seed)
-        s = rng.standard_normal((1_000_000, 3)).astype(np.float32)
-        for i in range(1_000_000):  # a full buffer, as after a 1e6-step run
-            trainer.buffer.add(s[i], rng.uniform(-2, 2, 1), -1.0, 0.0, s[i - 1])
-        del s
-        trainer.step = 1_000_000
-        trainer.run()  # 600 more steps: acting, training, then the final checkpoint
-        trainer.close()
+        with Trainer(config, run_dir, progress=False, overwrite=True) as trainer:
+            rng = np.random.default_rng(seed)
+            n = 1_000_000  # a full buffer, as after a 1e6-step run
+            s = rng.standard_normal((n, 3)).astype(np.float32)
+            trainer.buffer.add_batch(s, rng.uniform(-2, 2, (n, 1)), -np.ones(n), np.zeros(n),
+                                     np.roll(s, 1, axis=0))
+            del s
+            trainer.run()  # 600 steps: acting, training, then the final checkpoint
     return {"buffer": 1_000_000, "peak_rss_mib": peak_rss_mib()}
 
 
@@ -285,7 +284,7 @@ WORKERS = {"graph": graph_worker, "sb3": sb3_worker, "roofline": roofline_worker
 
 
 def worker_main(kind: str, setting: str, seed: int, overrides, threads: int) -> int:
-    from ddpg_graph.cli import quiet_tensorflow
+    from ddpg_graph.entry import quiet_tensorflow
     quiet_tensorflow()
     print(json.dumps(WORKERS[kind](setting, seed, overrides, threads)), flush=True)
     return 0
@@ -325,9 +324,10 @@ def measure(kind: str, setting: str, seed: int, overrides=(), quick: bool = Fals
 
 def on_ray(specs, quick: bool, address=None) -> list:
     """Runs ``specs`` [(kind, setting, seed, overrides)] as Ray tasks of one CPU each, in
-    order, each measurement a fresh process with one thread (as a sweep runs its trials: two
-    at a time on a 2-core machine; on a cluster's cores with ``address``); returns their
-    results in the same order."""
+    order, each measurement a fresh process with one thread (placed as ``ddpg_graph.sweep``
+    places its trials, on the Ray instance it starts, but as plain tasks: a measurement is
+    not a training run with a run directory; two at a time on a 2-core machine, on a
+    cluster's cores with ``address``); returns their results in the same order."""
     import ray
     from ddpg_graph.sweep import start_ray
     start_ray(address)
@@ -480,7 +480,7 @@ def main(argv=None) -> int:
         args.out = os.path.join(args.out, "quick")
     if args.worker:
         return worker_main(args.worker, args.setting, args.seed, args.overrides, args.threads)
-    from ddpg_graph.cli import quiet_tensorflow
+    from ddpg_graph.entry import quiet_tensorflow
     quiet_tensorflow()
     try:
         import scipy  # noqa: F401

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ddpg_graph.cli import quiet_tensorflow
+from ddpg_graph.entry import quiet_tensorflow
 
 
 def main(argv=None) -> int:
@@ -28,21 +28,20 @@ def main(argv=None) -> int:
         config = Config.from_preset("emami", buffer_size=args.transitions, total_steps=10 ** 7)
         trainer = Trainer(config, run_dir, progress=False)
         rng = np.random.default_rng(0)
-        storage = trainer.buffer.storage
-        for key, column in storage.items():
-            column[:] = rng.standard_normal(column.shape)
-        trainer.buffer.size, trainer.buffer.position = args.transitions, 0
+        n = args.transitions
+        trainer.buffer.add_batch(rng.standard_normal((n, 3)), rng.standard_normal((n, 1)),
+                                 rng.standard_normal(n), np.zeros(n), rng.standard_normal((n, 3)))
         saves, loads = [], []
         for i in range(args.repeat):
-            trainer.step = i + 1
             start = time.perf_counter()
-            path = trainer.save_checkpoint()
+            path = trainer.bundle().save(trainer.checkpoint_dir, step=i + 1)
             saves.append(time.perf_counter() - start)
+        size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+        trainer.close()  # (its lock on the run directory: a resume needs it)
+        for _ in range(args.repeat):
             start = time.perf_counter()
             Trainer(config, run_dir, progress=False, resume=True).close()
             loads.append(time.perf_counter() - start)
-        size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
-        trainer.close()
     print(f"{args.transitions} transitions: checkpoint {size / 2 ** 20:.1f} MiB, "
           f"save {statistics.median(saves):.2f} s, restore (incl. graph build) "
           f"{statistics.median(loads):.2f} s (median of {args.repeat})")

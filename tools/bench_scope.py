@@ -11,7 +11,7 @@ import statistics
 import tempfile
 import time
 
-from ddpg_graph.cli import quiet_tensorflow
+from ddpg_graph.entry import quiet_tensorflow
 
 
 def steps_per_second(preset: str, steps: int, scope: str, directory: str):

@@ -11,7 +11,7 @@ import argparse
 import os
 import statistics
 
-from ddpg_graph.cli import quiet_tensorflow, run_safely
+from ddpg_graph.entry import quiet_tensorflow, run_safely
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from ddpg_graph.cli import quiet_tensorflow, run_safely
+from ddpg_graph.entry import quiet_tensorflow, run_safely
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
