@@ -16,8 +16,6 @@ part's files) before it restores anything, for a resumed run and an evaluation a
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -31,7 +29,7 @@ from .errors import CheckpointError, first_line
 
 FORMAT_VERSION = 2  # 2: trainer.json holds one state per part, by the part's name
 META_FILE = "meta.json"
-STATE_FILE = "trainer.json"
+STATE_FILE = "trainer.json"  # the states of a Bundle's parts
 
 
 class CheckpointWriteError(Exception):
@@ -138,23 +136,6 @@ class GeneratorState:
 def resolve_link(checkpoints_dir: str, link: str) -> Optional[str]:
     path = os.path.join(checkpoints_dir, link)
     return os.path.realpath(path) if os.path.isdir(path) else None
-
-
-@contextlib.contextmanager
-def reading(directory: str):
-    """Holds a shared lock on the checkpoint ``directory`` while it is read, so that the run
-    writing checkpoints does not prune it meanwhile (``rundir.prune_checkpoints`` takes an
-    exclusive one first). Yields False if it was pruned first."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        yield False
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        yield os.path.isdir(directory) and os.path.exists(os.path.join(directory, META_FILE))
-    finally:
-        os.close(fd)
 
 
 def read_meta(directory: str) -> Dict:

@@ -1,4 +1,4 @@
-"""``python -m ddpg_graph train|evaluate|export|compare|sweep|reproduce``: the command line.
+"""``python -m ddpg_graph train|evaluate|export|compare|sweep|reproduce|config``: the command line.
 
 A leaf over the library: it parses arguments, calls the library and maps its errors to exit
 statuses and flag hints (``entry.run_safely``); every user error ends as one line on stderr
@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from . import entry, envs, launch
-from .config import PRESETS
+from .config import PRESETS, Config
 from .errors import RunDirNotEmpty, UserError
 from .history import History
 from .reference import Reference, compare as check, plot
@@ -45,7 +45,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "if it had not stopped (only --total-steps may change)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override any config key, e.g. --set tau=0.01 --set actor_hidden=64,64 "
-                             "(repeatable; see ddpg_graph/config.py for the keys)")
+                             "(repeatable; python -m ddpg_graph config lists the keys)")
     parser.add_argument("--scope", choices=("off", "window", "file"),
                         help="the oscilloscope of actions, noise and Q: a live window, PNG/MP4 "
                              "files in RUN_DIR/scope, or off (default: the preset's)")
@@ -161,6 +161,21 @@ def sweep(args) -> int:
     return 0 if counts.get("finished", 0) == len(rows) else 1
 
 
+def config(args) -> int:
+    """Every config key: its value in the preset (or the defaults) and its meaning."""
+    values = (Config.from_preset(args.preset) if args.preset else Config()).to_dict()
+    if args.json:
+        print(json.dumps(values, sort_keys=True))
+        return 0
+    width = max(len(key) for key in values)
+    for key, meaning in Config.describe().items():
+        value = values[key]
+        text = ",".join(map(str, value)) if isinstance(value, list) else (
+            json.dumps(value) if isinstance(value, dict) else str(value))
+        print(f"{key:<{width}}  {text:<20}  {meaning}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m ddpg_graph",
                      description="DDPG as static TensorFlow graphs on Gymnasium.")
@@ -232,6 +247,13 @@ def make_parser() -> argparse.ArgumentParser:
                         "trial's last checkpoint (default 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=sweep)
+
+    p = commands.add_parser("config", help="list every config key, its value and its meaning",
+                            description="Every config key (what --set takes), its value in the "
+                                        "preset (default: the defaults) and its meaning.")
+    p.add_argument("--preset", choices=sorted(PRESETS))
+    p.add_argument("--json", action="store_true", help="the values as one JSON object")
+    p.set_defaults(func=config)
 
     p = commands.add_parser("reproduce", help="reproduce a tutorial (what reproduce/*.py run)",
                             description="Train a tutorial's preset, evaluate it without noise, "

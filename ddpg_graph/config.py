@@ -26,82 +26,92 @@ CRITIC_ACTION_INPUTS = ("second", "concat")
 DTYPES = ("float32", "float64")
 
 
+def doc(default, meaning: str):
+    """A ``Config`` field: its default and its one-line meaning (``python -m ddpg_graph config``
+    prints them)."""
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata={"help": meaning})
+    return field(default=default, metadata={"help": meaning})
+
+
 @dataclass(frozen=True)
 class Config:
     """One run's settings. Units: steps are environment steps, episodes are env episodes."""
 
-    preset: str = "custom"
-    env_id: str = "Pendulum-v0"
-    env_kwargs: Dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
-    total_steps: int = 50_000
-    total_episodes: int = 0  # > 0: also stop after this many episodes
+    preset: str = doc("custom", "the preset these settings started from")
+    env_id: str = doc("Pendulum-v0", "a Gymnasium id, gym:ID (old gym), package.module:ID, or object:... (given as an object)")
+    env_kwargs: Dict[str, Any] = doc({}, "keyword arguments for the env's constructor (JSON); max_episode_steps sets its time limit")
+    seed: int = doc(0, "seed of every random source (envs, noise, replay, warm-up, initial weights)")
+    total_steps: int = doc(50_000, "env steps to train for")
+    total_episodes: int = doc(0, "> 0: also stop after this many episodes")
 
     # networks
-    actor_hidden: Tuple[int, ...] = (400, 300)
-    critic_hidden: Tuple[int, ...] = (400, 300)
-    critic_action_input: str = "second"  # "second": action joins the 2nd layer; "concat": input
-    activation: str = "relu"
-    residual_blocks: int = 0  # > 0: canton's body, a linear layer then N residual blocks
-    final_init: float = 3e-3  # final layers drawn from U(-final_init, final_init)
-    actor_model: str = ""  # "package.module:function" making a tf_keras actor (pre-squash output)
-    critic_model: str = ""  # the same for the critic: a model of [obs, action] -> Q
-    dtype: str = "float32"
+    actor_hidden: Tuple[int, ...] = doc((400, 300), "the actor's hidden layer widths")
+    critic_hidden: Tuple[int, ...] = doc((400, 300), "the critic's hidden layer widths")
+    critic_action_input: str = doc("second", "where the action enters the critic: 'second' (its 2nd layer, the paper's) or 'concat' (the input)")
+    activation: str = doc("relu", "hidden activation: " + ", ".join(ACTIVATIONS))
+    residual_blocks: int = doc(0, "> 0: canton's body, a linear layer then N residual blocks of the first width")
+    final_init: float = doc(3e-3, "final layers drawn from U(-final_init, final_init)")
+    actor_model: str = doc("", "'package.module:function' making a tf_keras actor (pre-squash output) instead of the built-in")
+    critic_model: str = doc("", "'package.module:function' making a tf_keras critic of [obs, action] -> Q")
+    dtype: str = doc("float32", "float32 or float64: the graph's, the replay buffer's")
 
     # optimisation
-    optimizer: str = "adam"
-    actor_lr: float = 1e-4
-    critic_lr: float = 1e-3
-    gamma: float = 0.99
-    tau: float = 0.001
-    batch_size: int = 64
-    buffer_size: int = 1_000_000
-    critic_l2: float = 0.0  # L2 weight decay on the critic's weights (paper: 1e-2)
-    reward_scale: float = 1.0  # rewards are multiplied by this before they enter the buffer
-    warmup_steps: int = 0  # uniform random actions for the first N steps
-    prefill_steps: int = 0  # random transitions stored before episode 0 (not in the history)
-    learning_starts: int = 64  # first update once the buffer holds this many (and a batch)
-    train_every: int = 1  # env steps between training rounds (SB3's train_freq)
-    gradient_steps: int = 1  # updates per round, K > 1 in one session.run (a tf.while_loop)
+    optimizer: str = doc("adam", "optimizer of both networks: " + ", ".join(OPTIMIZERS))
+    actor_lr: float = doc(1e-4, "the actor's learning rate")
+    critic_lr: float = doc(1e-3, "the critic's learning rate")
+    gamma: float = doc(0.99, "discount factor")
+    tau: float = doc(0.001, "soft target update rate: theta' <- tau theta + (1 - tau) theta'")
+    batch_size: int = doc(64, "transitions per update")
+    buffer_size: int = doc(1_000_000, "replay buffer capacity, in transitions")
+    critic_l2: float = doc(0.0, "L2 weight decay on the critic's weight matrices (the paper: 1e-2)")
+    reward_scale: float = doc(1.0, "rewards are multiplied by this before they enter the buffer")
+    warmup_steps: int = doc(0, "uniform random actions for the first N steps")
+    prefill_steps: int = doc(0, "random transitions stored before episode 0 (not in the history)")
+    learning_starts: int = doc(64, "first update once the buffer holds this many (and a batch)")
+    train_every: int = doc(1, "env steps between training rounds (SB3's train_freq)")
+    gradient_steps: int = doc(1, "updates per training round; K > 1 run in one session.run (a tf.while_loop)")
 
     # exploration noise
-    noise: str = "ou"
-    noise_sigma: float = 0.3
-    noise_theta: float = 0.15
-    noise_mu: float = 0.0
-    noise_dt: float = 1.0
-    noise_decay: float = 1.0  # Gaussian: sigma multiplied by this after every sample/update
-    noise_decay_on: str = "sample"  # Gaussian: decay per "sample" or per learning "update"
-    noise_episode_decay: float = 1.0  # pink, canton: scale multiplied by this every episode
-    noise_relative: bool = False  # True: noise is in units of half the action range
+    noise: str = doc("ou", "exploration noise: " + ", ".join(NOISES))
+    noise_sigma: float = doc(0.3, "the noise's size (OU and Gaussian sigma, pink and canton level)")
+    noise_theta: float = doc(0.15, "OU: mean reversion rate")
+    noise_mu: float = doc(0.0, "OU: the mean it reverts to")
+    noise_dt: float = doc(1.0, "OU: time step")
+    noise_decay: float = doc(1.0, "Gaussian: sigma multiplied by this after every sample or update")
+    noise_decay_on: str = doc("sample", "Gaussian: decay per 'sample' or per learning 'update'")
+    noise_episode_decay: float = doc(1.0, "pink, canton: sigma multiplied by this every episode")
+    noise_relative: bool = doc(False, "noise in units of half the action range")
 
     # the tutorials' quirks, each off by default (see the README's quirk table)
-    update_order: str = "critic,actor,targets"  # Morvan's: targets,actor,critic;
-    #                                             the TF2 article's: actor,critic,targets
-    train_at_episode_end: bool = False  # TF2 article: no per-step updates, a burst of
-    #                                     episode-length updates after each episode
-    ignore_done: bool = False  # Morvan: store every transition as non-terminal
-    terminal_reward: float = 0.0  # Keras notebook: > 0 rewrites an episode's last reward to
-    #                               +terminal_reward if its return > 0, else -terminal_reward
-    bootstrap_on_terminal: bool = False  # Keras notebook: y = r + gamma * done * Q' (sic)
+    update_order: str = doc("critic,actor,targets", "order of the update's steps (Morvan: targets,actor,critic; the TF2 article: actor,critic,targets)")
+    train_at_episode_end: bool = doc(False, "TF2 article: no per-step updates; after each episode, as many updates as it had steps")
+    ignore_done: bool = doc(False, "Morvan: store every transition as non-terminal")
+    terminal_reward: float = doc(0.0, "Keras notebook: > 0 rewrites an episode's last reward to +this if its return > 0, else -this")
+    bootstrap_on_terminal: bool = doc(False, "Keras notebook: y = r + gamma * done * Q' (sic)")
 
     # evaluation and checkpoints, in env steps so that short episodes do not multiply them:
     # each runs at the end of the episode in which the step count crosses a multiple of N
     # (Pendulum's 200-step episodes: 2000 = every 10 episodes); 0 turns it off
-    eval_every_steps: int = 2000
-    eval_episodes: int = 5
-    checkpoint_every_steps: int = 2000
+    eval_every_steps: int = doc(2000, "a noise-free evaluation every N env steps (at an episode's end; 0: never)")
+    eval_episodes: int = doc(5, "episodes per evaluation")
+    checkpoint_every_steps: int = doc(2000, "a checkpoint every N env steps (at an episode's end; 0: only at the run's end)")
 
     # oscilloscope
-    scope: str = "off"  # "off", "window" or "file"
-    scope_every: int = 20  # steps per frame shown or recorded
-    scope_png_every: int = 0  # file mode: a PNG snapshot every N steps (0: only the last)
+    scope: str = doc("off", "the oscilloscope of actions, noise and Q: off, window or file")
+    scope_every: int = doc(20, "env steps per oscilloscope frame")
+    scope_png_every: int = doc(0, "file mode: a PNG snapshot every N steps (0: only the last)")
 
     # engine
-    intra_op_threads: int = 1
-    inter_op_threads: int = 1
-    device: str = "auto"  # "auto", "cpu", "gpu:0", ...
-    matmul_precision: str = "float32"  # "bfloat16": oneDNN's auto mixed precision (CPU)
+    intra_op_threads: int = doc(1, "TensorFlow threads inside one op (0: TensorFlow's choice)")
+    inter_op_threads: int = doc(1, "TensorFlow ops run side by side (0: TensorFlow's choice)")
+    device: str = doc("auto", "where the graph runs: auto, cpu, gpu:0, ...")
+    matmul_precision: str = doc("float32", "'bfloat16': oneDNN's auto mixed precision for CPU matmuls")
+
+    @classmethod
+    def describe(cls) -> Dict[str, str]:
+        """Each key's one-line meaning."""
+        return {f.name: f.metadata["help"] for f in dataclasses.fields(cls)}
 
     def __post_init__(self):
         try:

@@ -4,14 +4,12 @@ from __future__ import annotations
 import os
 from typing import List
 
-from . import checkpoint, envs
+from . import checkpoint, envs, rundir
 from .agent import Agent
 from .config import Config
 from .errors import CheckpointError
 from .run_envs import make_run_envs
 from .seeds import Seeds
-
-CONFIG_FILE = "config.json"
 
 
 def evaluate(agent: Agent, env, episodes: int) -> List[float]:
@@ -36,17 +34,17 @@ def load_checkpoint_agent(path: str, attempts: int = 3) -> tuple:
     hold of it is passed over for the newer one ``latest`` names (up to ``attempts`` times).
     """
     for _ in range(attempts):
-        directory = checkpoint.resolve_link(os.path.join(path, "checkpoints"), "latest") or path
-        with checkpoint.reading(directory) as present:
+        directory = rundir.latest_checkpoint(path) or path
+        with rundir.reading(directory) as present:
             if present or directory == path:
                 return _load(path, directory)
     raise CheckpointError(f"no checkpoint at {path} stayed long enough to be read")
 
 
 def _load(path: str, directory: str) -> tuple:
-    if not os.path.exists(os.path.join(directory, CONFIG_FILE)):
+    if not os.path.exists(os.path.join(directory, rundir.CONFIG_FILE)):
         raise CheckpointError(f"no checkpoint at {path}")
-    config = Config.load(os.path.join(directory, CONFIG_FILE))
+    config = Config.load(os.path.join(directory, rundir.CONFIG_FILE))
     seeds = Seeds(config.seed)
     train_env, env = make_run_envs(config, seeds, checkpoint_dir=directory)
     envs.close(train_env)  # (evaluation needs the evaluation env alone)

@@ -10,7 +10,7 @@ from . import checkpoint
 from .errors import CheckpointError
 
 FIELDS = ("s", "a", "r", "done", "s2")
-STATE_FILE = "replay.json"
+INDEX_FILE = "replay.json"  # the ring's position and size
 
 
 class ReplayBuffer:
@@ -93,13 +93,13 @@ class ReplayBuffer:
         generator (``replay.json``)."""
         for key, column in self.storage.items():
             np.save(os.path.join(directory, f"replay_{key}.npy"), column[:self.size])
-        checkpoint.dump_state(os.path.join(directory, STATE_FILE), {
+        checkpoint.dump_state(os.path.join(directory, INDEX_FILE), {
             "position": self.position, "size": self.size, "capacity": self.capacity,
             "rng": self.rng.bit_generator.state})
 
     def check(self, directory: str) -> None:
         """Refuses a replay whose capacity or arrays do not fit this buffer."""
-        state = checkpoint.load_state(os.path.join(directory, STATE_FILE))
+        state = checkpoint.load_state(os.path.join(directory, INDEX_FILE))
         if state.get("capacity") != self.capacity:
             raise CheckpointError(f"checkpoint {directory} has a replay buffer of "
                                   f"{state.get('capacity')} transitions, this config {self.capacity}")
@@ -115,7 +115,7 @@ class ReplayBuffer:
 
     def restore(self, directory: str) -> None:
         self.check(directory)
-        state = checkpoint.load_state(os.path.join(directory, STATE_FILE))
+        state = checkpoint.load_state(os.path.join(directory, INDEX_FILE))
         size = state["size"]
         for key, column in self.storage.items():
             column[:size] = np.load(os.path.join(directory, f"replay_{key}.npy"), allow_pickle=False)

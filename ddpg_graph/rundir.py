@@ -1,5 +1,6 @@
-"""Run directories: creating them, one process at a time (an exclusive lock), unique names,
-and pruning the checkpoints no link points at.
+"""Run directories: their layout, creating them, one process at a time (an exclusive lock),
+unique names, which checkpoint a resume continues from, and pruning the checkpoints no link
+points at (never one a reader holds: the shared lock of ``reading``).
 
 A run directory holds ``RUN_FILES`` and the ``.lock`` file. A process that trains in it holds
 an exclusive ``flock`` on ``.lock`` for the run's whole life, so a second process pointed at
@@ -8,15 +9,46 @@ The kernel drops the lock when the process ends, however it ends.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
 import time
+from typing import Optional
 
+from . import checkpoint
 from .errors import RunDirLocked, RunDirNotEmpty, UserError
 
+# The layout of a run directory (the config file is in each checkpoint too).
+CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.csv"
+TENSORBOARD_DIR = "tb"
+CHECKPOINTS_DIR = "checkpoints"  # step-NNNNNNNNN/ checkpoints, and the links below
+SCOPE_DIR = "scope"
+LATEST, BEST = "latest", "best"  # links to the newest checkpoint and the best evaluation's
 LOCK_FILE = ".lock"
-RUN_FILES = ("config.json", "history.csv", "tb", "checkpoints", "scope", "policy.mp4", "curve.png")
+RUN_FILES = (CONFIG_FILE, HISTORY_FILE, TENSORBOARD_DIR, CHECKPOINTS_DIR, SCOPE_DIR, "policy.mp4",
+             "curve.png")
+
+
+def checkpoints_dir(run_dir: str) -> str:
+    return os.path.join(run_dir, CHECKPOINTS_DIR)
+
+
+def latest_checkpoint(run_dir: str) -> Optional[str]:
+    """The checkpoint a resume of ``run_dir`` continues from: the one ``latest`` points at;
+    if that link is missing or dangling, the newest complete ``step-*`` checkpoint (a kill
+    between the rename and the link, or a hand-deleted directory); None if there is none."""
+    directory = checkpoints_dir(run_dir)
+    linked = checkpoint.resolve_link(directory, LATEST)
+    if linked:
+        return linked
+    try:
+        steps = sorted(e for e in os.listdir(directory) if e.startswith("step-"))
+    except OSError:
+        return None
+    complete = [e for e in steps if os.path.exists(os.path.join(directory, e, checkpoint.META_FILE))]
+    return os.path.join(os.path.realpath(directory), complete[-1]) if complete else None
 
 
 class RunDir:
@@ -49,7 +81,7 @@ class RunDir:
 
     def _make_room(self, overwrite: bool) -> None:
         entries = set(os.listdir(self.path)) - {LOCK_FILE}
-        resumable = os.path.lexists(os.path.join(self.path, "checkpoints", "latest"))
+        resumable = latest_checkpoint(self.path) is not None
         if entries and not overwrite and (resumable or not entries <= set(RUN_FILES)):
             raise RunDirNotEmpty(f"run directory {self.path} is not empty")
         try:
@@ -88,6 +120,23 @@ def prune_checkpoints(checkpoints_dir: str) -> None:
             continue
         if entry.startswith(("step-", ".tmp-")):
             _remove_unless_read(path)
+
+
+@contextlib.contextmanager
+def reading(directory: str):
+    """Holds a shared lock on the checkpoint ``directory`` while it is read, so that the run
+    writing checkpoints does not prune it meanwhile (``prune_checkpoints`` takes an exclusive
+    one first: ``_remove_unless_read``). Yields False if it was pruned first."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield os.path.isdir(directory) and os.path.exists(os.path.join(directory, checkpoint.META_FILE))
+    finally:
+        os.close(fd)
 
 
 def _remove_unless_read(path: str) -> None:

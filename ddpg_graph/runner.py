@@ -33,12 +33,10 @@ from .noise import make_noise
 from .oscilloscope import Oscilloscope, ScopeSink
 from .replay import ReplayBuffer
 from .run_envs import EnvSlot, make_run_envs
+from . import rundir
 from .rundir import RunDir, prune_checkpoints
 from .seeds import Seeds
 from .summaries import SummaryWriter
-
-CONFIG_FILE = "config.json"
-HISTORY_FILE = "history.csv"
 
 
 class Trainer:
@@ -104,18 +102,18 @@ class Trainer:
 
         if resume_from:
             self._restore(resume_from)
-            self.history = History.load(os.path.join(run_dir, HISTORY_FILE),
+            self.history = History.load(os.path.join(run_dir, rundir.HISTORY_FILE),
                                         keep=self.history_rows, rewrite=True)
         elif run_dir:
-            c.save(os.path.join(run_dir, CONFIG_FILE))
-            self.history = History(os.path.join(run_dir, HISTORY_FILE))
+            c.save(os.path.join(run_dir, rundir.CONFIG_FILE))
+            self.history = History(os.path.join(run_dir, rundir.HISTORY_FILE))
         else:
             self.history = History()
-        self.writer = SummaryWriter(os.path.join(run_dir, "tb"), self.agent.graph,
+        self.writer = SummaryWriter(os.path.join(run_dir, rundir.TENSORBOARD_DIR), self.agent.graph,
                                     purge_after=self.episode if resume_from else None) if run_dir else None
         if self.scope and run_dir:
             video = f"scope-from-step{self.step}.mp4" if resume_from else "scope.mp4"
-            self.scope_sink = ScopeSink(self.scope, c.scope, os.path.join(run_dir, "scope"),
+            self.scope_sink = ScopeSink(self.scope, c.scope, os.path.join(run_dir, rundir.SCOPE_DIR),
                                         c.scope_every, c.scope_png_every, video_name=video,
                                         title=f"ddpg_graph: {c.preset} on {c.env_id}")
 
@@ -139,7 +137,7 @@ class Trainer:
 
     @property
     def checkpoint_dir(self) -> str:
-        return os.path.join(self.run_dir, "checkpoints")
+        return rundir.checkpoints_dir(self.run_dir)
 
     # -- the loop, in phases ------------------------------------------------------------
     def run(self) -> History:
@@ -289,10 +287,10 @@ class Trainer:
         self.episode += 1
         self.obs, self.ep_return, self.ep_length = None, 0.0, 0
         self.stats.reset()
-        links = ["latest"] if checkpoint_due else []
+        links = [rundir.LATEST] if checkpoint_due else []
         if row.get("eval_return", -math.inf) > self.best_eval:
             self.best_eval = row["eval_return"]
-            links += ["latest", "best"]
+            links += [rundir.LATEST, rundir.BEST]
         if links:
             self.save_checkpoint(tuple(dict.fromkeys(links)))
 
@@ -359,7 +357,7 @@ class Trainer:
             states["scope"] = self.scope
         return checkpoint.Bundle(meta, files, states)
 
-    def save_checkpoint(self, links=("latest",)) -> Optional[str]:
+    def save_checkpoint(self, links=(rundir.LATEST,)) -> Optional[str]:
         """Writes a checkpoint of the whole run; returns its directory (None for a run in
         memory, which has none)."""
         if not self.run_dir:
@@ -431,7 +429,7 @@ class _ConfigFile:
         self.config = config
 
     def save(self, directory: str) -> None:
-        self.config.save(os.path.join(directory, CONFIG_FILE))
+        self.config.save(os.path.join(directory, rundir.CONFIG_FILE))
 
     def restore(self, directory: str) -> None:
         pass
@@ -453,11 +451,11 @@ def resume_config(run_dir: str) -> Config:
         raise CheckpointError(f"nothing to resume: {run_dir} does not exist")
     if not os.path.isdir(run_dir):
         raise CheckpointError(f"nothing to resume: {run_dir} is a file, not a run directory")
-    return Config.load(os.path.join(run_dir, CONFIG_FILE))
+    return Config.load(os.path.join(run_dir, rundir.CONFIG_FILE))
 
 
 def _latest_checkpoint(run_dir: str) -> str:
-    latest = checkpoint.resolve_link(os.path.join(run_dir, "checkpoints"), "latest")
+    latest = rundir.latest_checkpoint(run_dir)
     if latest is None:
         raise CheckpointError(f"nothing to resume: no checkpoint in {run_dir}")
     return latest

@@ -37,7 +37,7 @@ from .config import Config, parse_overrides
 from .entry import quiet_tensorflow
 from .errors import ConfigError, Interrupted, RunDirLocked, RunError, UserError, first_line
 from .interrupts import StopRequests
-from .rundir import RunDir
+from .rundir import RunDir, latest_checkpoint
 
 # Ray is imported in the functions that use it: a plan is checked, and bad input refused,
 # without loading it.
@@ -122,7 +122,7 @@ def run_trial(config_dict: dict, run_dir: str) -> dict:
     previous = _read_json(status_file) or {}
     row = {"node": context.get_node_id()[:12], "node_ip": ray.util.get_node_ip_address(),
            "attempts": int(previous.get("attempts", 0)) + 1}
-    resume = os.path.lexists(os.path.join(run_dir, "checkpoints", "latest"))
+    resume = latest_checkpoint(run_dir) is not None
     _write_json(status_file, dict(row, status="running", pid=os.getpid()))
     trainer = None
     try:

@@ -25,6 +25,7 @@ BAD_INPUTS = [
     (["train", "--preset", "emami", "--env", "gym:NoSuchEnv-v9"], "cannot make environment"),
     (["train", "--preset", "emami", "--env", "no_such_module:Env-v0"], "cannot import"),
     (["train"], "--preset"),
+    (["train", "--preset", "emami", "--set", "seed=1", "--seed", "2"], "disagree; give one"),
     (["frobnicate"], "invalid choice"),
 ]
 
@@ -75,3 +76,19 @@ def test_help_documents_every_option():
     result = run_module("evaluate", "--help")
     for option in ("--checkpoint", "--episodes", "--json"):
         assert option in result.stdout
+
+
+def test_config_lists_every_key_with_its_preset_value_and_meaning(capsys):
+    import dataclasses
+    from ddpg_graph.cli import main
+    from ddpg_graph.config import Config
+    assert main(["config", "--preset", "morvan"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    keys = [f.name for f in dataclasses.fields(Config)]
+    assert [line.split()[0] for line in lines] == keys
+    rows = {line.split()[0]: line.split(None, 2) for line in lines}
+    assert rows["tau"][1:] == ["0.01", "soft target update rate: theta' <- tau theta + (1 - tau) theta'"]
+    assert rows["actor_hidden"][1] == "30" and rows["update_order"][1] == "critic,actor,targets"
+    assert all(len(row) == 3 and len(row[2]) > 10 for row in rows.values())  # a meaning each
+    assert main(["config", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == Config().to_dict()
