@@ -46,8 +46,10 @@ def test_public_names_and_a_light_import():
 
 def test_library_errors_speak_of_the_library_and_the_cli_adds_its_hints(tmp_path):
     config = dg.Config.from_preset("emami", total_steps=10, env_id="Pendulum-v1")
-    (tmp_path / "run" / "checkpoints").mkdir(parents=True)  # a run that can be resumed
-    os.symlink("step-000000010", tmp_path / "run" / "checkpoints" / "latest")
+    step = tmp_path / "run" / "checkpoints" / "step-000000010"
+    step.mkdir(parents=True)  # a run that can be resumed: a complete checkpoint ...
+    (step / "meta.json").write_text("{}")
+    os.symlink("step-000000010", tmp_path / "run" / "checkpoints" / "latest")  # ... linked
     with pytest.raises(dg.RunDirNotEmpty) as caught:
         dg.train(config, run_dir=str(tmp_path / "run"))
     assert "--" not in str(caught.value)

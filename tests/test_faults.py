@@ -305,3 +305,19 @@ def test_rows_written_after_the_checkpoint_are_cut_on_resume(finished_run, tmp_p
     from ddpg_graph.history import History
     episodes = History.load(str(run_dir / "history.csv")).column("episode")
     assert episodes == [0, 1, 2, 3, 4]
+
+
+def test_a_dangling_latest_link_resumes_from_the_newest_complete_checkpoint(tmp_path):
+    """``latest`` pointing at a checkpoint that is gone: the run is still resumable, from the
+    newest complete ``step-*`` checkpoint, and a new run there is refused as for any run."""
+    from ddpg_graph.rundir import latest_checkpoint
+    checkpoints = tmp_path / "run" / "checkpoints"
+    for step in ("step-000000400", "step-000000600"):
+        (checkpoints / step).mkdir(parents=True)
+        (checkpoints / step / "meta.json").write_text("{}")
+    (checkpoints / "step-000000800").mkdir()  # incomplete: no meta.json
+    os.symlink("step-000001000", checkpoints / "latest")  # dangling
+    assert latest_checkpoint(str(tmp_path / "run")) == str(checkpoints / "step-000000600")
+    os.remove(checkpoints / "latest")
+    assert latest_checkpoint(str(tmp_path / "run")) == str(checkpoints / "step-000000600")
+    assert latest_checkpoint(str(tmp_path / "nothing")) is None
