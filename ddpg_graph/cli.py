@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from . import entry, envs, launch
-from .config import PRESETS, Config
+from .config import PRESETS, SCOPE_MODES, Config
 from .errors import RunDirNotEmpty, UserError
 from .history import History
 from .reference import Reference, compare as check, plot
@@ -46,7 +46,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override any config key, e.g. --set tau=0.01 --set actor_hidden=64,64 "
                              "(repeatable; python -m ddpg_graph config lists the keys)")
-    parser.add_argument("--scope", choices=("off", "window", "file"),
+    parser.add_argument("--scope", choices=SCOPE_MODES,
                         help="the oscilloscope of actions, noise and Q: a live window, PNG/MP4 "
                              "files in RUN_DIR/scope, or off (default: the preset's)")
     parser.add_argument("--device", help="where the graph runs: auto (default), cpu, gpu:0, ...; "

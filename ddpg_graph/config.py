@@ -23,6 +23,7 @@ ACTIVATIONS = {"relu": "relu", "elu": "elu", "tanh": "tanh"}  # tf.nn
 NOISES = {"ou": "OrnsteinUhlenbeck", "gaussian": "DecayingGaussian", "emami_offset": "EmamiOffset",
           "pink": "PinkNoise", "canton": "CantonNoise", "none": "NoNoise"}  # noise.py classes
 CRITIC_ACTION_INPUTS = ("second", "concat")
+SCOPE_MODES = ("off", "window", "file")  # oscilloscope.ScopeSink's modes
 DTYPES = ("float32", "float64")
 
 
@@ -246,7 +247,7 @@ def _validate(c: Config) -> None:
          f"noise_episode_decay must be in (0, 1], got {c.noise_episode_decay}")
     need(c.eval_every_steps >= 0 and c.eval_episodes >= 0 and c.checkpoint_every_steps >= 0,
          "eval_every_steps, eval_episodes and checkpoint_every_steps must be non-negative")
-    need(c.scope in ("off", "window", "file"), f"scope must be off, window or file, got {c.scope!r}")
+    need(c.scope in SCOPE_MODES, f"scope must be one of {SCOPE_MODES}, got {c.scope!r}")
     need(c.scope_every > 0 and c.scope_png_every >= 0, "scope_every must be positive, "
          "scope_png_every non-negative")
     need(c.intra_op_threads >= 0 and c.inter_op_threads >= 0, "thread counts must be non-negative")

@@ -38,7 +38,6 @@ GRID = np.array((40, 40, 40), np.uint8)
 CENTRE = np.array((80, 80, 80), np.uint8)
 LEGEND_HEIGHT = 18
 MARGIN = 4
-MODES = ("off", "window", "file")
 
 
 class Oscilloscope:
