@@ -55,7 +55,9 @@ def _accesses(u, net):
     networks; the optimisers write the online networks, the soft updates the targets."""
     target_actor_vars = [t for _, t in net.actor_pairs]
     target_critic_vars = [t for _, t in net.critic_pairs]
-    pi_update, q_update = u.target_update.control_inputs
+    groups = u.target_update.control_inputs  # the two soft updates, one per network
+    pi_update = next(g for g in groups if _ops(g, "AssignSubVariableOp", target_actor_vars))
+    q_update = next(g for g in groups if g is not pi_update)
     reads = {
         "critic": [Access(net.target_vars, _ops(u.y, "ReadVariableOp", net.target_vars), u.y)],
         "actor": [Access(net.critic_vars, _ops(u.q_mu, "ReadVariableOp", net.critic_vars), u.q_mu)],
