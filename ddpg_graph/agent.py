@@ -11,6 +11,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import rewriter_config_pb2
 
 from .errors import CheckpointError, first_line
+from . import networks
 from .graph import STATS, DDPGGraph
 
 tf1 = tf.compat.v1
@@ -54,6 +55,7 @@ class Agent:
         self.obs_dim = int(obs_dim)
         self.action_low = np.asarray(action_low, np.float64)
         self.action_high = np.asarray(action_high, np.float64)
+        networks.check_memory(config, self.obs_dim, len(self.action_low))
         self.graph = tf.Graph()
         self.graph.seed = int(config.seed if seed is None else seed)
         with self.graph.as_default(), tf.device(resolve_device(config.device)):

@@ -5,6 +5,7 @@ from typing import Any, List, Optional
 
 from . import envs
 from .config import Config
+from .errors import UserError
 from .evaluation import evaluate as _run_episodes, load_checkpoint_agent
 from .runner import Trainer
 from .seeds import Seeds
@@ -40,9 +41,18 @@ def train(config: Config, env: Any = None, eval_env: Any = None, run_dir: Option
 def evaluate(agent, env: Any, episodes: int = 10, seed: Optional[int] = None) -> List[float]:
     """Returns of ``episodes`` noise-free episodes of ``agent`` on ``env`` (an id or an env
     object), its first reset seeded with ``seed`` (default: the agent's evaluation seed)."""
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise UserError(f"episodes must be a positive whole number, got {episodes!r}")
     if seed is None:
         seed = Seeds(agent.config.seed).eval_env
-    return _run_episodes(agent, envs.make_env(env, seed), episodes)
+    env = envs.make_env(env, seed)
+    obs_dim, action_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    if (obs_dim, action_dim) != (agent.obs_dim, len(agent.action_low)):
+        envs.close(env)
+        raise UserError(f"the env has observations of size {obs_dim} and actions of size "
+                        f"{action_dim}; the agent was made for {agent.obs_dim} and "
+                        f"{len(agent.action_low)}")
+    return _run_episodes(agent, env, episodes)
 
 
 def load_run(path: str):

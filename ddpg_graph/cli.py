@@ -89,6 +89,8 @@ def evaluate(args) -> int:
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
     if args.video:
+        if not args.video.lower().endswith(".mp4"):
+            raise UserError(f"--video writes MP4 files: name it FILE.mp4, not {args.video}")
         writable_file(args.video)
     config, agent, env = load_checkpoint_agent(args.checkpoint)
     try:
@@ -114,8 +116,9 @@ def evaluate(args) -> int:
 
 def export(args) -> int:
     """The checkpoint's deterministic actor as a SavedModel or a frozen GraphDef."""
-    from .export import export as write
+    from .export import check_target, export as write
     from .evaluation import load_checkpoint_agent
+    check_target(args.out)  # before the checkpoint is loaded
     config, agent, env = load_checkpoint_agent(args.checkpoint)
     try:
         path = write(agent, args.out, args.format)

@@ -216,6 +216,8 @@ def _validate(c: Config) -> None:
          f"got {c.update_order!r}")
     need(c.terminal_reward >= 0, f"terminal_reward must be non-negative, got {c.terminal_reward}")
     need(all(w > 0 for w in c.actor_hidden + c.critic_hidden), "layer widths must be positive")
+    need((c.actor_hidden or c.actor_model) and (c.critic_hidden or c.critic_model),
+         "actor_hidden and critic_hidden need at least one layer width each (e.g. 400,300)")
     need(c.residual_blocks >= 0, f"residual_blocks must be non-negative, got {c.residual_blocks}")
     need(c.critic_action_input == "concat" or (len(c.critic_hidden) >= 2 and not c.residual_blocks),
          "critic_action_input='second' needs at least two plain critic layers (no residual_blocks)")

@@ -3,8 +3,12 @@
 The env knows nothing of TensorFlow. ``make_env`` takes
 
 - a Gymnasium id (``"Pendulum-v1"``; ``"Pendulum-v0"`` is the tutorials' old name);
-- ``"gym:ID"``: ID from the old ``gym`` package (0.26), its env checker off;
-- ``"package.module:ID"``: ``package.module`` is imported first, to register ID;
+- ``"gym:ID"`` or ``"gym:package.module:ID"``: ID from the old ``gym`` package's registry (0.26),
+  its env checker off, ``package.module`` imported first to register it; a pre-0.26 env
+  registered there is taken out of gym 0.26's wrappers, converted, and given the registry's
+  time limit as Gymnasium's (a truncation, so it bootstraps);
+- ``"package.module:ID"``: ``package.module`` is imported first, to register ID with
+  Gymnasium's registry or the old package's (Gymnasium's is looked in first);
 - an env object: a ``gymnasium.Env``, a ``gym`` 0.26 env, or a pre-0.26 env (``reset() ->
   obs``, ``step() -> (obs, reward, done, info)``), with the old package's spaces or Gymnasium's.
 
@@ -69,30 +73,103 @@ def _from_id(env_id: str, kwargs: dict, render_mode: Optional[str]) -> Any:
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     if env_id.startswith(OLD_GYM_PREFIX):
-        old_gym = _import_old_gym(env_id)
-        gym_id = env_id[len(OLD_GYM_PREFIX):]
-        try:
-            env = old_gym.make(gym_id, disable_env_checker=True, **kwargs)
-        except old_gym.error.Error as exc:
-            raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
-        except TypeError as exc:
-            raise EnvError(f"bad arguments for environment {env_id!r}: {first_line(exc)}") from None
-        print(f"note: {env_id} comes from the old gym package {old_gym.__version__}, "
-              f"its env checker off", file=sys.stderr)
-        return env
+        return _from_old_gym(env_id, env_id[len(OLD_GYM_PREFIX):], kwargs)
     module, sep, gym_id = env_id.rpartition(":")
     if sep:
-        try:
-            with _quiet():  # (e.g. shimmy, which imports gym 0.26 and its banner)
-                importlib.import_module(module)
-        except ImportError as exc:
-            raise EnvError(f"cannot import {module!r} to register {gym_id!r}: {exc}") from None
+        _import_registering(module, gym_id)
+        if gym_id not in gym.registry and gym_id not in LEGACY_IDS and _in_old_registry(gym_id):
+            print(f"note: {gym_id} is in the old gym package's registry, not Gymnasium's; "
+                  f"made as gym:{gym_id}", file=sys.stderr)
+            return _from_old_gym(env_id, gym_id, kwargs)
     gym_id, max_steps = LEGACY_IDS.get(gym_id, (gym_id, None))
+    _refuse_old_class_in_gymnasium(env_id, gym_id)
     if max_steps is not None:
         kwargs.setdefault("max_episode_steps", max_steps)
     try:
         return gym.make(gym_id, **kwargs)
     except gym.error.Error as exc:
+        raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
+    except TypeError as exc:
+        raise EnvError(f"bad arguments for environment {env_id!r}: {first_line(exc)}") from None
+    except Exception as exc:  # the env's own constructor failed
+        raise EnvError(f"cannot make environment {env_id!r}: {type(exc).__name__}: "
+                       f"{first_line(exc)}") from None
+
+
+def _import_registering(module: str, gym_id: str) -> None:
+    """Imports the user's ``module``, which registers ``gym_id``."""
+    try:
+        with _quiet():  # (e.g. shimmy, which imports gym 0.26 and its banner)
+            importlib.import_module(module)
+    except ImportError as exc:
+        raise EnvError(f"cannot import {module!r} to register {gym_id!r}: {exc} (is its "
+                       "directory on PYTHONPATH?)") from None
+
+
+def _refuse_old_class_in_gymnasium(env_id: str, gym_id: str) -> None:
+    """An old ``gym.Env`` class registered with Gymnasium's registry fails deep in Gymnasium's
+    checks; one line says what to do instead."""
+    spec = gym.registry.get(gym_id)
+    if spec is None or "gym" not in sys.modules or not isinstance(spec.entry_point, (str, type)):
+        return
+    try:
+        creator = gym.envs.registration.load_env_creator(spec.entry_point) \
+            if isinstance(spec.entry_point, str) else spec.entry_point
+    except Exception:  # not loadable: gym.make reports it
+        return
+    if inspect.isclass(creator) and issubclass(creator, sys.modules["gym"].Env):
+        raise EnvError(f"{env_id} is registered with Gymnasium's registry, but "
+                       f"{creator.__name__} is an old gym.Env: register it with the old package "
+                       f"(gym.envs.registration.register) and use gym:{env_id}, or pass the "
+                       f"env object (train(config, env={creator.__name__}()))")
+
+
+def _in_old_registry(gym_id: str) -> bool:
+    """Whether the old gym package is installed and its registry holds ``gym_id``."""
+    try:
+        with _quiet():
+            import gym as old_gym  # (optional, and loud on import)
+    except ImportError:
+        return False
+    return gym_id in old_gym.envs.registry
+
+
+def _from_old_gym(env_id: str, rest: str, kwargs: dict) -> Any:
+    """``rest`` (``ID`` or ``package.module:ID``) made with the old gym package.
+
+    Pitfall: gym 0.26's ``make`` wraps every env in its new-API wrappers (``OrderEnforcing``,
+    ``TimeLimit``), a pre-0.26 one too, whose ``reset`` then gets a ``seed`` it does not take.
+    For such an env the raw env is taken out of them, converted like any pre-0.26 object
+    (shimmy), and the registry's ``max_episode_steps`` becomes Gymnasium's ``TimeLimit``."""
+    old_gym = _import_old_gym(env_id)
+    module, sep, gym_id = rest.rpartition(":")
+    if sep:
+        _import_registering(module, gym_id)
+    with _old_gym_errors(env_id, old_gym):
+        spec = old_gym.spec(gym_id)
+        entry = spec.entry_point
+        creator = old_gym.envs.registration.load(entry) if isinstance(entry, str) else entry
+        raw = creator(**{**spec.kwargs, **kwargs})
+    print(f"note: {env_id} comes from the old gym package {old_gym.__version__}, "
+          f"its env checker off", file=sys.stderr)
+    if _reset_takes_seed(raw):  # a gym 0.26 env: made again with its wrappers; shimmy converts
+        close(raw)
+        with _old_gym_errors(env_id, old_gym):
+            return old_gym.make(gym_id, disable_env_checker=True, **kwargs)
+    converted = to_gymnasium(raw, env_id)
+    steps = spec.max_episode_steps
+    return gym.wrappers.TimeLimit(converted, steps) if steps else converted
+
+
+@contextlib.contextmanager
+def _old_gym_errors(env_id: str, old_gym):
+    """The old gym package's errors while making ``env_id``, as one ``EnvError`` line."""
+    try:
+        with _quiet():
+            yield
+    except old_gym.error.Error as exc:
+        raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
+    except ImportError as exc:  # gym's own import of the entry point's module
         raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
     except TypeError as exc:
         raise EnvError(f"bad arguments for environment {env_id!r}: {first_line(exc)}") from None
@@ -129,6 +206,10 @@ def to_gymnasium(env: Any, name: str = "environment") -> gym.Env:
     ``reset`` takes a ``seed``, else the pre-0.26 API)."""
     if isinstance(env, gym.Env):
         return env
+    inner, steps = _inside_old_wrappers(env)
+    if inner is not env and not _reset_takes_seed(inner):  # gym.make of a pre-0.26 env
+        converted = to_gymnasium(inner, name)
+        return gym.wrappers.TimeLimit(converted, steps) if steps else converted
     if not all(hasattr(env, attr) for attr in ("reset", "step", "action_space", "observation_space")):
         raise EnvError(f"{name} is not an environment: it needs reset, step, action_space and "
                        f"observation_space")
@@ -145,6 +226,16 @@ def to_gymnasium(env: Any, name: str = "environment") -> gym.Env:
         return _shimmy_gym().GymV21CompatibilityV0(env=env)
     except NotImplementedError as exc:
         raise EnvError(f"cannot convert {name}'s spaces: {first_line(exc)}") from None
+
+
+def _inside_old_wrappers(env: Any):
+    """The env inside the old gym package's wrappers, and the time limit they held (None)."""
+    steps = getattr(getattr(env, "spec", None), "max_episode_steps", None)
+    if "gym" not in sys.modules or not isinstance(env, sys.modules["gym"].Wrapper):
+        return env, None
+    while isinstance(env, sys.modules["gym"].Wrapper):
+        env = env.env
+    return env, steps
 
 
 def _reset_takes_seed(env: Any) -> bool:

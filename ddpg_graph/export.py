@@ -18,7 +18,7 @@ import shutil
 
 import tensorflow as tf
 
-from . import networks
+from . import networks, rundir
 from .errors import UserError
 
 tf1 = tf.compat.v1
@@ -26,13 +26,25 @@ FORMATS = ("saved_model", "graphdef")
 GRAPHDEF_FILE = "policy.pb"
 
 
+def check_target(out_dir: str) -> None:
+    """Refuses a target that would overwrite or lose something: a file, a directory that is
+    not empty, or a place inside a run's ``checkpoints/`` (the run's pruning deletes it)."""
+    if os.path.isfile(out_dir):
+        raise UserError(f"{out_dir} is a file; an export needs a new or empty directory")
+    if os.path.isdir(out_dir) and os.listdir(out_dir):
+        raise UserError(f"{out_dir} is not empty; an export needs a new or empty directory")
+    checkpoints = rundir.inside_checkpoints(out_dir)
+    if checkpoints:
+        raise UserError(f"{out_dir} is inside the run's {checkpoints}, which the run prunes; "
+                        "choose another --out")
+
+
 def export(agent, out_dir: str, format: str = "saved_model") -> str:  # noqa: A002
     """Writes ``agent``'s deterministic actor to ``out_dir`` in ``format``; returns the path
     written (the SavedModel directory, or the ``.pb`` file)."""
     if format not in FORMATS:
         raise UserError(f"unknown export format {format!r}; choose one of: {', '.join(FORMATS)}")
-    if format == "saved_model" and os.path.exists(out_dir) and os.listdir(out_dir):
-        raise UserError(f"{out_dir} is not empty; a SavedModel needs a new directory")
+    check_target(out_dir)
     existed = os.path.exists(out_dir)
     net, config = agent.net, agent.config
     weights = agent.session.run(net.actor_vars)

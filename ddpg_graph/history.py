@@ -76,9 +76,13 @@ class History:
                     raise HistoryError(f"{path} has no return column: not a history.csv")
                 for number, record in enumerate(reader, start=2):
                     try:
-                        history.rows.append({k: _parse(record.get(k)) for k in COLUMNS})
+                        row = {k: _parse(record.get(k)) for k in COLUMNS}
                     except (ValueError, TypeError):
                         raise HistoryError(f"{path} line {number} is not a row of numbers") from None
+                    if not math.isfinite(row["return"]):
+                        raise HistoryError(f"{path} line {number}: its return is {row['return']}, "
+                                           "not a finite number")
+                    history.rows.append(row)
         except FileNotFoundError:
             if keep:
                 raise HistoryError(f"{path} is missing") from None

@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from .config import ACTIVATIONS
-from .errors import ConfigError
+from .errors import ConfigError, first_line
 
 tf1 = tf.compat.v1
 
@@ -154,20 +154,83 @@ class BuiltinCritic:
 class KerasNetwork:
     """A ``tf_keras`` model used as the actor (``model(s)``) or the critic: ``model([s, a])``
     for a model of two inputs, ``model(concat([s, a]))`` for one of a single input (e.g. a
-    ``Sequential``)."""
+    ``Sequential``). Each call checks what the model gives: [N, ``out_dim``]."""
 
-    def __init__(self, model, takes_action: bool):
-        self.model, self.takes_action = model, takes_action
+    def __init__(self, model, takes_action: bool, out_dim: int):
+        self.model, self.takes_action, self.out_dim = model, takes_action, out_dim
         self.concat = takes_action and len(model.inputs or [None]) == 1  # Sequential: None
+        self.kind = "critic" if takes_action else "actor"
 
     @property
     def variables(self) -> list:
         return list(self.model.trainable_variables)
 
     def __call__(self, s: tf.Tensor, a: tf.Tensor = None) -> tf.Tensor:
-        if not self.takes_action:
-            return self.model(s)
-        return self.model(tf.concat([s, a], axis=1)) if self.concat else self.model([s, a])
+        given = f"[N,{s.shape[-1]}]" + (f" and [N,{a.shape[-1]}]" if self.takes_action else "")
+        try:
+            if not self.takes_action:
+                out = self.model(s)
+            else:
+                out = self.model(tf.concat([s, a], axis=1)) if self.concat else self.model([s, a])
+        except (ValueError, TypeError) as exc:  # Keras' input checks
+            raise ConfigError(f"the {self.kind} model does not take {given}: "
+                              f"{first_line(exc)}") from None
+        if out.shape.rank != 2 or out.shape[-1] != self.out_dim:
+            raise ConfigError(f"the {self.kind} model maps {given} to {out.shape.as_list()}; "
+                              f"it must give [N,{self.out_dim}]")
+        return out
+
+
+def parameter_count(config, obs_dim: int, action_dim: int) -> int:
+    """Weights and biases of the built-in actor and critic together (one copy of each)."""
+    def dense(fan_in, units):
+        return fan_in * units + units
+
+    def torso(in_dim, hidden, second_dim=0):
+        if config.residual_blocks:
+            width, half = hidden[0], max(hidden[0] // 2, 1)
+            return dense(in_dim, width) + config.residual_blocks * (dense(width, half) + dense(half, width)), width
+        total, width = 0, in_dim
+        for i, units in enumerate(hidden):
+            total += dense(width + (second_dim if i == 1 else 0), units)
+            width = units
+        return total, width
+
+    actor, width = torso(obs_dim, config.actor_hidden)
+    concat = config.critic_action_input == "concat"
+    critic, critic_width = torso(obs_dim + action_dim if concat else obs_dim, config.critic_hidden,
+                                 0 if concat else action_dim)
+    return actor + dense(width, action_dim) + critic + dense(critic_width, 1)
+
+
+# copies of every weight an agent holds: online, target, two optimiser slots, a gradient
+COPIES_PER_WEIGHT = 5
+
+
+def check_memory(config, obs_dim: int, action_dim: int) -> None:
+    """Refuses built-in networks whose weights alone exceed this machine's available memory,
+    before TensorFlow tries to allocate them (one line instead of its traceback)."""
+    if config.actor_model or config.critic_model:
+        return
+    need = COPIES_PER_WEIGHT * parameter_count(config, obs_dim, action_dim) * np.dtype(config.dtype).itemsize
+    available = available_memory()
+    if available and need > available:
+        raise ConfigError(f"the networks (actor_hidden={list(config.actor_hidden)}, critic_hidden="
+                          f"{list(config.critic_hidden)}) need about {need / 2 ** 30:.1f} GiB for "
+                          f"their weights, targets and optimiser slots; {available / 2 ** 30:.1f} "
+                          "GiB of memory is available")
+
+
+def available_memory() -> int:
+    """Bytes of memory available to new allocations (Linux's MemAvailable), or 0 if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def load_factory(spec) -> Callable:
@@ -197,17 +260,32 @@ def make_network(kind: str, scope: str, obs_dim: int, action_dim: int, config, d
             builder = BuiltinActor if kind == "actor" else BuiltinCritic
             return builder(obs_dim, action_dim, config, dtype)
         with _keras_seeds(scope):
-            model = factory(obs_dim, action_dim)
-            if not callable(model) or not hasattr(type(model), "trainable_variables"):
-                raise ConfigError(f"the {kind} factory must return a tf_keras model, "
-                                  f"got {type(model).__name__}")
+            try:
+                model = factory(obs_dim, action_dim)
+            except Exception as exc:  # the factory's own code
+                raise ConfigError(f"the {kind} factory failed: {type(exc).__name__}: "
+                                  f"{first_line(exc)}") from None
+            _check_tf_keras(model, kind)
             if not model.built:  # a Sequential without an input shape makes its variables here
                 model.build((None, obs_dim if kind == "actor" else obs_dim + action_dim))
         other = sorted({v.dtype.base_dtype.name for v in model.weights} - {dtype.name})
         if other:
             raise ConfigError(f"the {kind} model has {other[0]} weights but the config's "
                               f"dtype is {dtype.name}: make them agree")
-        return KerasNetwork(model, takes_action=(kind == "critic"))
+        return KerasNetwork(model, takes_action=(kind == "critic"),
+                            out_dim=action_dim if kind == "actor" else 1)
+
+
+def _check_tf_keras(model, kind: str) -> None:
+    """A ``tf_keras`` model, or one line saying what it is instead (Keras 3 above all)."""
+    import tf_keras  # (tf_keras loads only for Keras models)
+    if isinstance(model, tf_keras.Model):
+        return
+    if type(model).__module__.split(".")[0] == "keras":
+        raise ConfigError(f"the {kind} factory returned a Keras 3 model ({type(model).__name__}), "
+                          "which has no graph mode: build it with tf_keras (import tf_keras; "
+                          "tf_keras.Sequential, tf_keras.layers), not keras or tf.keras")
+    raise ConfigError(f"the {kind} factory must return a tf_keras model, got {type(model).__name__}")
 
 
 @contextlib.contextmanager

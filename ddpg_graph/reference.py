@@ -94,6 +94,11 @@ class Reference:
             raise UserError(f"unreadable reference curve {path}: {exc}") from None
         if not rows:
             raise UserError(f"reference curve {path} has no episodes")
+        for key in ("median", "p10", "p90"):
+            bad = np.nonzero(~np.isfinite(columns[key]))[0]
+            if len(bad):
+                raise UserError(f"reference curve {path}: {key} of episode {bad[0]} is "
+                                f"{columns[key][bad[0]]}, not a finite number")
         published = columns["published"]
         published = published[:np.max(np.nonzero(~np.isnan(published))[0]) + 1] \
             if np.any(~np.isnan(published)) else np.array([])

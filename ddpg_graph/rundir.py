@@ -35,6 +35,20 @@ def checkpoints_dir(run_dir: str) -> str:
     return os.path.join(run_dir, CHECKPOINTS_DIR)
 
 
+def inside_checkpoints(path: str) -> Optional[str]:
+    """The run's ``checkpoints/`` directory that ``path`` is in or under (after links), where
+    nothing but checkpoints may be written (pruning removes the rest), or None."""
+    path = os.path.realpath(path)
+    while True:
+        parent = os.path.dirname(path)
+        if os.path.basename(path) == CHECKPOINTS_DIR and any(
+                os.path.exists(os.path.join(parent, name)) for name in (CONFIG_FILE, LOCK_FILE)):
+            return path
+        if parent == path:
+            return None
+        path = parent
+
+
 def latest_checkpoint(run_dir: str) -> Optional[str]:
     """The checkpoint a resume of ``run_dir`` continues from: the one ``latest`` points at;
     if that link is missing or dangling, the newest complete ``step-*`` checkpoint (a kill

@@ -25,7 +25,7 @@ from . import checkpoint
 from .agent import Agent
 from .callbacks import Callbacks
 from .config import Config
-from .errors import CheckpointError, Interrupted, RunError
+from .errors import CheckpointError, Interrupted, RunError, first_line
 from .evaluation import evaluate
 from .history import EpisodeStats, History
 from .interrupts import StopRequests
@@ -181,20 +181,24 @@ class Trainer:
         notebook fills its memory; they are not part of the history."""
         if not self.config.prefill_steps:
             return
-        obs, _ = self.env.reset()
+        with self._env_errors("env.reset()"):
+            obs, _ = self.env.reset()
         episode_return = 0.0
         for _ in range(self.config.prefill_steps):
             action = self.warmup_rng.uniform(self.low, self.high)
-            obs2, reward, terminated, truncated, _ = self.env.step(action)
+            with self._env_errors("env.step()"):
+                obs2, reward, terminated, truncated, _ = self.env.step(action)
             episode_return += float(reward)
             self._store(obs, action, reward, terminated, truncated, obs2, episode_return)
             obs = obs2
             if terminated or truncated:
-                obs, _ = self.env.reset()
+                with self._env_errors("env.reset()"):
+                    obs, _ = self.env.reset()
                 episode_return = 0.0
 
     def _begin_episode(self) -> None:
-        self.obs, _ = self.env.reset()
+        with self._env_errors("env.reset()"):
+            self.obs, _ = self.env.reset()
         self.noise.reset(self.episode)
 
     def _env_step(self) -> bool:
@@ -209,7 +213,15 @@ class Trainer:
         action = np.clip(mu + noise, self.low, self.high)
         if self.scope:
             self._trace_scope(mu, noise, q)
-        obs2, reward, terminated, truncated, _ = self.env.step(action)
+        try:
+            obs2, reward, terminated, truncated, _ = self.env.step(action)
+        except Exception:  # the env's own error: re-raised as one line
+            with self._env_errors("env.step()"):
+                raise
+        if np.shape(obs2) != (self.obs_dim,):
+            raise RunError(f"the env {self.config.env_id} returned an observation of shape "
+                           f"{np.shape(obs2)} at step {self.step}; its observation space is "
+                           f"({self.obs_dim},); {self._intact()}")
         self.ep_return += float(reward)
         self._store(self.obs, action, reward, terminated, truncated, obs2, self.ep_return)
         self.obs = obs2
@@ -280,7 +292,8 @@ class Trainer:
         row["return"] = self.ep_return
         checkpoint_due = self._crossed(c.checkpoint_every_steps)
         if c.eval_episodes and self._crossed(c.eval_every_steps):
-            row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
+            with self._env_errors("an evaluation"):
+                row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
             self.callbacks.fire("on_evaluation", self, row["eval_return"])
         self._write_row(row)
         self.callbacks.fire("on_episode_end", self, self.history.rows[-1])
@@ -317,13 +330,27 @@ class Trainer:
             self.scope_sink.step()
         except OSError as exc:
             raise RunError(f"the oscilloscope could not write in {self.scope_sink.directory} "
-                           f"at step {self.step} ({exc}); the last good checkpoint "
-                           f"({self._intact()}) is intact; --resume {self.run_dir} --scope off "
+                           f"at step {self.step} ({exc}); {self._intact()}; --resume {self.run_dir} --scope off "
                            "goes on without it") from None
 
     # -- failures -----------------------------------------------------------------------
     def _intact(self) -> str:
-        return self.last_checkpoint or "none was written"
+        """What survives a stop: the clause every one-line failure ends with."""
+        if self.last_checkpoint:
+            return f"the last checkpoint ({self.last_checkpoint}) is intact"
+        return "no checkpoint was written before it" if self.run_dir else "the run was in memory"
+
+    @contextlib.contextmanager
+    def _env_errors(self, what: str):
+        """An exception from the env's own code stops the run with one line naming the env,
+        its error, the step and what survives (``what``: "env.step()", ...)."""
+        try:
+            yield
+        except (RunError, Interrupted):
+            raise
+        except Exception as exc:  # any error of the user's env
+            raise RunError(f"the env {self.config.env_id} raised in {what} at step {self.step}: "
+                           f"{type(exc).__name__}: {first_line(exc)}; {self._intact()}") from None
 
     @contextlib.contextmanager
     def _writing(self, what: str):
@@ -333,16 +360,14 @@ class Trainer:
             yield
         except OSError as exc:
             raise RunError(f"could not write {what} at step {self.step} "
-                           f"({exc.strerror or exc}); the last checkpoint ({self._intact()}) "
-                           "is intact") from None
+                           f"({exc.strerror or exc}); {self._intact()}") from None
 
     def _check_finite(self, stats, mu=None) -> None:
         bad_action = mu is not None and not np.all(np.isfinite(mu))
         if bad_action or not (math.isfinite(stats["td_loss"])
                               and math.isfinite(stats["actor_loss"])):
             what = "action" if bad_action else "loss"
-            raise RunError(f"non-finite {what} at step {self.step}; the last good checkpoint "
-                           f"({self._intact()}) is intact")
+            raise RunError(f"non-finite {what} at step {self.step}; {self._intact()}")
 
     # -- checkpoints --------------------------------------------------------------------
     def bundle(self) -> checkpoint.Bundle:
@@ -367,7 +392,7 @@ class Trainer:
             self.last_checkpoint = self.bundle().save(self.checkpoint_dir, self.step, links)
         except OSError as exc:  # the history's fsync
             raise RunError(f"could not write history.csv at step {self.step} ({exc.strerror}); "
-                           f"the last checkpoint ({self._intact()}) is intact") from None
+                           f"{self._intact()}") from None
         except checkpoint.CheckpointWriteError as exc:
             raise RunError(str(exc)) from None
         prune_checkpoints(self.checkpoint_dir)

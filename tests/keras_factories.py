@@ -29,3 +29,27 @@ def small_critic(obs_dim, action_dim):
 
 def float64_actor(obs_dim, action_dim):
     return tf_keras.Sequential([layers.Input((obs_dim,)), layers.Dense(action_dim, dtype="float64")])
+
+
+def keras3_actor(obs_dim, action_dim):
+    """A Keras 3 model (``tf.keras`` in TensorFlow 2.21): not usable in a graph."""
+    import keras
+    return keras.Sequential([keras.layers.Input((obs_dim,)), keras.layers.Dense(action_dim)])
+
+
+def wide_actor(obs_dim, action_dim):
+    """One output too many."""
+    return tf_keras.Sequential([layers.Input((obs_dim,)), layers.Dense(action_dim + 1)])
+
+
+def five_input_actor(obs_dim, action_dim):
+    """Expects observations of 5 values."""
+    return tf_keras.Sequential([layers.Input((5,)), layers.Dense(action_dim)])
+
+
+def three_output_critic(obs_dim, action_dim):
+    return tf_keras.Sequential([layers.Dense(8, activation="relu"), layers.Dense(3)])
+
+
+def failing_actor(obs_dim, action_dim):
+    raise RuntimeError("the factory's own bug")

@@ -66,3 +66,18 @@ for env_id, cls in (("OldPointMass-v0", OldPointMass), ("OldDiscrete-v0", Discre
                     ("OldThreeValues-v0", ThreeValueStep)):
     if env_id not in gymnasium.registry:
         gymnasium.register(env_id, entry_point=converted(cls))
+
+
+class OldMass(OldPointMass, old_gym.Env):
+    """OldPointMass as a 2019 project wrote it, a ``gym.Env`` with the pre-0.26 API and no
+    time limit of its own: the old registry's ``max_episode_steps`` is its only one."""
+    limit = float("inf")
+
+
+# the old gym package's own registry, as every 2019 project registered its envs
+if "OldMass-v0" not in old_gym.envs.registry:
+    old_gym.envs.registration.register(id="OldMass-v0", entry_point=OldMass, max_episode_steps=40)
+
+# an old gym.Env class registered with Gymnasium's registry: refused with one line
+if "OldMassInGymnasium-v0" not in gymnasium.registry:
+    gymnasium.register("OldMassInGymnasium-v0", entry_point=OldMass, max_episode_steps=40)

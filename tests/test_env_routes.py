@@ -139,3 +139,40 @@ def test_bad_routes_on_the_command_line_are_one_line_and_exit_2(tmp_path):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
         assert not os.path.exists(tmp_path / "y")
+
+
+OLD_REGISTRY_ROUTES = {
+    "gym:module:ID": lambda: "gym:legacy_envs:OldMass-v0",
+    "module:ID, in the old registry": lambda: "legacy_envs:OldMass-v0",
+    "gym.make(ID) object": lambda: legacy_envs.old_gym.make("OldMass-v0"),
+}
+
+
+@pytest.mark.parametrize("route", sorted(OLD_REGISTRY_ROUTES))
+def test_a_pre_026_env_from_the_old_registry_trains_bootstraps_and_resumes_exactly(route, tmp_path):
+    """A 2019 project's env (pre-0.26 API, registered with the old gym registry with
+    max_episode_steps=40): its episodes end at the registry's limit as truncations (done 0:
+    they bootstrap), and a run stopped mid-episode resumes exactly."""
+    make = OLD_REGISTRY_ROUTES[route]
+    config = dg.Config.from_preset("emami", total_steps=300, actor_hidden=(16, 16),
+                                   critic_hidden=(16, 16), buffer_size=1000,
+                                   checkpoint_every_steps=100, eval_every_steps=120, eval_episodes=1)
+    straight, stopped = str(tmp_path / "straight"), str(tmp_path / "stopped")
+    with dg.train(config, env=make(), run_dir=straight) as run:
+        assert run.history.column("length") == [40] * 7
+        assert not run.buffer.storage["done"][:300].any()  # time limits are not terminals
+        expected = run.agent.get_weights()
+    with dg.train(config, env=make(), run_dir=stopped, callbacks=[dg.StopAtStep(130)]) as run:
+        assert run.step == 130
+    own = dg.Config.load(os.path.join(stopped, "config.json"))
+    with dg.train(own, run_dir=stopped, resume=True) as run:
+        resumed = run.agent.get_weights()
+    assert_same_run(straight, stopped)
+    for name in expected:
+        np.testing.assert_array_equal(expected[name], resumed[name], err_msg=name)
+
+
+def test_an_old_gym_env_class_in_gymnasiums_registry_is_one_line():
+    with pytest.raises(dg.EnvError, match="OldMass is an old gym.Env: register it with the old "
+                                          "package"):
+        dg.make_env("legacy_envs:OldMassInGymnasium-v0")

@@ -43,6 +43,25 @@ BAD_INPUTS = [
     (["compare", "BINARY", "--reference", "emami"], "cannot read"),
     (["compare", "NORETURN", "--reference", "emami"], "has no return column"),
     (["compare", "RUN", "--reference", "EMPTY.csv"], "has no episodes"),
+    (["compare", "NANHIST", "--reference", "emami"], "line 3: its return is nan, not a finite number"),
+    (["compare", "RUN", "--reference", "NANREF.csv"], "p90 of episode 1 is inf, not a finite number"),
+    (EMAMI + ["--set", "actor_model=keras_factories:keras3_actor"], "returned a Keras 3 model"),
+    (EMAMI + ["--set", "actor_model=keras_factories:wide_actor"],
+     "the actor model maps [N,3] to [None, 2]; it must give [N,1]"),
+    (EMAMI + ["--set", "actor_model=keras_factories:five_input_actor"],
+     "the actor model does not take [N,3]: Input 0 of layer"),
+    (EMAMI + ["--set", "critic_model=keras_factories:three_output_critic", "--set",
+              "critic_action_input=concat"], "the critic model maps [N,3] and [N,1] to [None, 3]"),
+    (EMAMI + ["--set", "actor_model=keras_factories:failing_actor"],
+     "the actor factory failed: RuntimeError: the factory's own bug"),
+    (EMAMI + ["--set", "actor_hidden=100000,100000"], "GiB of memory is available"),
+    (EMAMI + ["--set", "actor_hidden="], "need at least one layer width each"),
+    (["evaluate", "--checkpoint", "FINISHED", "--video", "x.gif"], "--video writes MP4 files"),
+    (["export", "--checkpoint", "FINISHED", "--out", "FULL", "--format", "graphdef"],
+     "is not empty; an export needs a new or empty directory"),
+    (["export", "--checkpoint", "FINISHED", "--out", "FILE", "--format", "graphdef"], "is a file"),
+    (["export", "--checkpoint", "FINISHED", "--out", "FINISHED/checkpoints/latest/policy",
+      "--format", "graphdef"], "which the run prunes"),
 ]
 
 
@@ -67,8 +86,16 @@ def materialise(args, tmp_path, finished_run):
     (tmp_path / "EMPTY.csv").write_text("episode,median,p10,p90,published\n")
     (tmp_path / "RUN").mkdir()
     shutil.copy(os.path.join(finished_run, "history.csv"), tmp_path / "RUN" / "history.csv")
-    return [str(tmp_path / a) if a.split("/")[0] in ("FILE", "GARBAGE", "BINARY", "NORETURN", "RUN",
-                                                     "EMPTY.csv") else a for a in args]
+    (tmp_path / "NANHIST").mkdir()
+    (tmp_path / "NANHIST" / "history.csv").write_text("episode,step,return\n0,200,-5\n1,400,nan\n")
+    (tmp_path / "NANREF.csv").write_text("episode,median,p10,p90,published\n0,1,0,2,\n1,1,0,inf,\n")
+    (tmp_path / "FULL").mkdir()
+    (tmp_path / "FULL" / "policy.pb").write_text("the user's own file")
+    placed = {"FINISHED": finished_run}
+    placed.update((name, str(tmp_path / name)) for name in (
+        "FILE", "GARBAGE", "BINARY", "NORETURN", "RUN", "EMPTY.csv", "NANHIST", "NANREF.csv", "FULL"))
+    return [placed[a.split("/")[0]] + a[len(a.split("/")[0]):] if a.split("/")[0] in placed else a
+            for a in args]
 
 
 @pytest.mark.parametrize("args, message", BAD_INPUTS, ids=[" ".join(a[-2:]) for a, _ in BAD_INPUTS])
@@ -85,6 +112,8 @@ def test_bad_input_is_one_line_exit_2_and_leaves_nothing(args, message, tmp_path
     assert status == 2, lines
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
     assert sorted(os.listdir(tmp_path)) == before  # no run directory left behind
+    assert (tmp_path / "FULL" / "policy.pb").read_text() == "the user's own file"
+    assert "policy" not in os.listdir(os.path.join(finished_run, "checkpoints", "latest"))
 
 
 def test_a_second_process_on_a_run_directory_is_refused(tmp_path):
@@ -321,3 +350,41 @@ def test_a_dangling_latest_link_resumes_from_the_newest_complete_checkpoint(tmp_
     os.remove(checkpoints / "latest")
     assert latest_checkpoint(str(tmp_path / "run")) == str(checkpoints / "step-000000600")
     assert latest_checkpoint(str(tmp_path / "nothing")) is None
+
+
+def test_an_env_that_raises_mid_run_stops_with_one_line_naming_the_checkpoint(tmp_path, capsys):
+    """The env's own exception: exit 1, one line with the env, its error, the step and the
+    intact checkpoint; the run resumes from that checkpoint."""
+    import toy_envs  # noqa: F401  (registers ToyLateExploding-v0: its 13th step raises)
+    from ddpg_graph.cli import main
+    run_dir = str(tmp_path / "run")
+    status = main(["train", "--preset", "emami", "--env", "toy_envs:ToyLateExploding-v0", "--logdir",
+                   run_dir, "--no-progress", "--total-steps", "100", "--set", "checkpoint_every_steps=5",
+                   "--set", "eval_every_steps=0", "--set", "actor_hidden=8,8", "--set", "critic_hidden=8,8"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 1 and len(lines) == 1, lines
+    intact = os.path.join(os.path.realpath(run_dir), "checkpoints", "step-000000010")
+    assert lines[0] == (f"error: the env toy_envs:ToyLateExploding-v0 raised in env.step() at step 11: "
+                        f"RuntimeError: the simulator exploded; the last checkpoint ({intact}) is intact")
+
+
+def test_an_observation_of_another_shape_stops_with_one_line():
+    import gymnasium as gym
+    import toy_envs
+    from conftest import small_config
+    from ddpg_graph.errors import RunError
+    from ddpg_graph.runner import Trainer
+
+    class Shrinking(gym.Wrapper):
+        """Its observations lose a value from the third step of an episode on."""
+        def step(self, action):
+            obs, *rest = self.env.step(action)
+            return (obs[:1] if self.env.unwrapped.t >= 3 else obs), *rest
+
+    trainer = Trainer(small_config(env_id="object:Shrinking", total_steps=50, dtype="float32"),
+                      progress=False, env=Shrinking(toy_envs.CountingEnv(terminate_at=5)))
+    with pytest.raises(RunError) as caught:
+        trainer.run()
+    trainer.close()
+    assert str(caught.value) == ("the env object:Shrinking returned an observation of shape (1,) at "
+                                 "step 2; its observation space is (2,); the run was in memory")

@@ -67,7 +67,8 @@ def test_a_failing_trial_is_reported_and_the_others_finish(tmp_path):
                            out=out, overrides=SHORT, progress=False)
     assert [(r["env_id"], r["status"]) for r in rows] == [
         ("Pendulum-v0", "finished"), ("toy_envs:ToyExploding-v0", "failed")]
-    assert rows[1]["error"] == "RuntimeError: the simulator exploded"
+    assert rows[1]["error"].startswith("the env toy_envs:ToyExploding-v0 raised in env.step() at step ")
+    assert "RuntimeError: the simulator exploded; " in rows[1]["error"]
     assert [r["status"] for r in sweeps.read_summary(out)] == ["finished", "failed"]
 
 

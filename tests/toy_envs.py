@@ -63,6 +63,21 @@ class RenderingEnv(CountingEnv):
         return np.full((8, 8, 3), 40 * self.t, np.uint8)
 
 
+class LateExplodingEnv(CountingEnv):
+    """CountingEnv of 5-step episodes whose ``explode_at``-th call of ``step`` raises (the
+    probe step when it is made counts: 13 is the run's step 11)."""
+
+    def __init__(self, explode_at=13):
+        super().__init__(terminate_at=5)
+        self.explode_at, self.calls = explode_at, 0
+
+    def step(self, action):
+        self.calls += 1
+        if self.calls == self.explode_at:
+            raise RuntimeError("the simulator exploded")
+        return super().step(action)
+
+
 class ExplodingEnv(CountingEnv):
     """CountingEnv whose own code raises at step ``at`` of its second episode."""
 
@@ -110,6 +125,7 @@ def register():
         gym.register("ToyTerminating-v0", entry_point=lambda: CountingEnv(terminate_at=5))
         gym.register("ToyTruncating-v0", entry_point=CountingEnv, max_episode_steps=5)
         gym.register("ToyExploding-v0", entry_point=ExplodingEnv)
+        gym.register("ToyLateExploding-v0", entry_point=LateExplodingEnv)
 
 
 register()
