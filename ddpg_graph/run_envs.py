@@ -60,7 +60,7 @@ def make_run_envs(config, seeds, env=None, eval_env=None, checkpoint_dir: Option
     (the evaluation env defaults to a deep copy), or, for a run that was given objects and is
     resumed or evaluated without them, from the checkpoint's pickles."""
     if env is None and config.env_id.startswith("object:"):
-        pickled = [load_pickled(os.path.join(checkpoint_dir, f"{name}.pkl"))
+        pickled = [load_pickled(os.path.join(checkpoint_dir, f"{name}.pkl"), config.env_id)
                    if checkpoint_dir else None for name in ENV_NAMES]
         if None in pickled:
             raise EnvError(f"this run trained on a Python env object ({config.env_id}) that is not "
@@ -77,10 +77,18 @@ def make_run_envs(config, seeds, env=None, eval_env=None, checkpoint_dir: Option
     return envs.make_env(env, seeds.env), envs.make_env(eval_env, seeds.eval_env)
 
 
-def load_pickled(path: str):
-    """The env pickled at ``path``, or None when it is missing or does not load."""
+def load_pickled(path: str, label: str = None):
+    """The env pickled at ``path``, or None when it is missing or does not load. With
+    ``label``, a pickle whose env class lives in a module that cannot be imported here is
+    one ``EnvError`` line naming that module (the env is in the checkpoint; its code is not
+    on this ``sys.path``)."""
     try:
         with open(path, "rb") as f:
             return envs.loads(f.read())
+    except ModuleNotFoundError as exc:
+        if label is None:
+            return None
+        raise EnvError(f"the checkpoint holds {label}, whose module {exc.name!r} cannot be "
+                       f"imported here: put its directory on PYTHONPATH") from None
     except Exception:  # unpickling runs arbitrary user code; any failure means "no pickle"
         return None

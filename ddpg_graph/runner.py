@@ -329,9 +329,10 @@ class Trainer:
         try:
             self.scope_sink.step()
         except OSError as exc:
+            hint = (f"--resume {self.run_dir} --scope off goes on without it" if self.last_checkpoint
+                    else "run again with --scope off")
             raise RunError(f"the oscilloscope could not write in {self.scope_sink.directory} "
-                           f"at step {self.step} ({exc}); {self._intact()}; --resume {self.run_dir} --scope off "
-                           "goes on without it") from None
+                           f"at step {self.step} ({exc}); {self._intact()}; {hint}") from None
 
     # -- failures -----------------------------------------------------------------------
     def _intact(self) -> str:

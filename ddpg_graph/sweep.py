@@ -47,6 +47,9 @@ SUMMARY_FILE = "summary.csv"
 RESULT_COLUMNS = ("status", "error", "last10_return", "eval_return", "env_steps", "wall_time",
                   "node", "node_ip", "attempts")
 CANCEL_GRACE_S = 120  # how long stopped trials get to save their checkpoint
+MAX_TRIALS = 10_000  # a larger plan is refused: split it over several sweep directories
+SUMMARY_EVERY_S = 2.0  # summary.csv is rewritten at most this often while trials end
+REACH_TIMEOUT_S = 5.0  # how long the cluster's address gets to answer
 
 
 # -- the plan ---------------------------------------------------------------------------
@@ -196,6 +199,12 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
         k: [str(v) for v in vs] for k, vs in (grid or {}).items()}
     if cpus_per_run < 1 or max_failures < 0:
         raise ConfigError("--cpus-per-run must be at least 1 and --max-failures at least 0")
+    count = len(seeds) * math.prod(len(v) for v in grid.values())
+    if count > MAX_TRIALS:
+        raise UserError(f"the plan has {count:,} trials; a sweep holds at most {MAX_TRIALS:,}: "
+                        "split it over several --out directories")
+    if address:
+        check_reachable(address)
     trials = plan_trials(seeds, grid)
     configs = {t.name: trial_config(preset, t, overrides, cpus_per_run) for t in trials}  # validates
     plan = {"preset": preset, "seeds": seeds, "grid": grid, "overrides": list(overrides)}
@@ -204,12 +213,15 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
         lock = RunDir(out, new=False)
     except RunDirLocked:
         raise UserError(f"sweep directory {out} is in use by another sweep") from None
+    started = False
     try:
         _check_plan(out, plan)
-        return out, _drive(trials, configs, out, address, cpus_per_run, max_failures,
-                           progress)
+        start_ray(address)
+        check_resources(cpus_per_run)
+        started = True
+        return out, _drive(trials, configs, out, cpus_per_run, max_failures, progress)
     finally:
-        lock.close()
+        lock.close(discard=not started)  # a sweep that never started leaves nothing
 
 
 def _check_plan(out: str, plan: dict) -> None:
@@ -224,7 +236,32 @@ def _check_plan(out: str, plan: dict) -> None:
         _write_json(path, plan)
 
 
-def _drive(trials, configs, out, address, cpus_per_run, max_failures, progress) -> List[dict]:
+def check_reachable(address: str) -> None:
+    """Refuses, within ``REACH_TIMEOUT_S``, an address where nothing answers (Ray itself
+    would retry for minutes). ``auto`` and ``ray://`` addresses are left to Ray."""
+    import socket
+    host, sep, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=REACH_TIMEOUT_S).close()
+    except OSError as exc:
+        raise UserError(f"cannot reach the Ray cluster at {address}: "
+                        f"{exc.strerror or type(exc).__name__}") from None
+
+
+def check_resources(cpus_per_run: int) -> None:
+    """Refuses ``cpus_per_run`` when no node of the cluster has that many CPUs (Ray would
+    wait for one forever)."""
+    import ray
+    largest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]),
+                  default=0)
+    if cpus_per_run > largest:
+        raise UserError(f"--cpus-per-run {cpus_per_run}: no node of the cluster has that many "
+                        f"CPUs (the largest has {largest:g})")
+
+
+def _drive(trials, configs, out, cpus_per_run, max_failures, progress) -> List[dict]:
     import ray
     from tqdm import tqdm
     rows = {t.name: _pending_row(t) for t in trials}
@@ -237,7 +274,6 @@ def _drive(trials, configs, out, address, cpus_per_run, max_failures, progress) 
             to_run.append(trial)
     running = {}
     if to_run:
-        start_ray(address)
         # max_calls=1: a worker process per trial (its own TensorFlow), gone when it ends
         task = ray.remote(max_calls=1)(run_trial)
         for trial in to_run:
@@ -267,8 +303,11 @@ def _drive(trials, configs, out, address, cpus_per_run, max_failures, progress) 
                 _write_summary(out, rows.values())
     finally:
         bar.close()
+    _write_summary(out, rows.values())
     if stop.signal:
-        raise Interrupted(f"sweep stopped; each running trial saved a checkpoint; the same "
+        saved = sum(1 for r in rows.values() if str(r.get("error", "")).startswith(
+            ("interrupted at step", "terminated at step")))
+        raise Interrupted(f"sweep stopped; {saved} running trials saved a checkpoint; the same "
                           f"command (--out {out}) goes on", stop.signal)
     return list(rows.values())
 
@@ -277,12 +316,15 @@ def _collect_while(go_on, running, rows, out, max_failures, bar) -> None:
     """Collects trials as they end (``running``: task -> trial), rewriting ``summary.csv``
     and the best so far after each, while ``go_on()``."""
     import ray
+    written = time.time()
     while running and go_on():
         ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
         for ref in ready:
             _collect(ref, running.pop(ref), rows, max_failures, bar)
-            _write_summary(out, rows.values())
             _show_best(bar, rows)
+        if ready and time.time() - written >= SUMMARY_EVERY_S:  # (its cost grows with the plan)
+            _write_summary(out, rows.values())
+            written = time.time()
 
 
 def _collect(ref, trial, rows, max_failures, bar) -> None:

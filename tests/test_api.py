@@ -112,3 +112,19 @@ def test_export_from_the_command_line(trained, tmp_path):
     result = run_module("export", "--checkpoint", str(out / "run"), "--out", str(tmp_path / "gd"),
                         "--format", "onnx")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_evaluate_refuses_bad_episode_counts_and_an_env_of_another_size():
+    config = dg.Config.from_preset("emami", actor_hidden=(8,), critic_hidden=(8,),
+                                   critic_action_input="concat")
+    agent = dg.Agent(config, 3, [-2.0], [2.0])
+    try:
+        for episodes in (0, -1, 2.5, True):
+            with pytest.raises(dg.UserError, match="episodes must be a positive whole number"):
+                dg.evaluate(agent, "Pendulum-v1", episodes=episodes)
+        with pytest.raises(dg.UserError, match="observations of size 4 and actions of size 1; "
+                                               "the agent was made for 3 and 1"):
+            dg.evaluate(agent, "InvertedPendulum-v5", episodes=1)
+        assert len(dg.evaluate(agent, "Pendulum-v1", episodes=2)) == 2
+    finally:
+        agent.close()

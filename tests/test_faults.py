@@ -388,3 +388,21 @@ def test_an_observation_of_another_shape_stops_with_one_line():
     trainer.close()
     assert str(caught.value) == ("the env object:Shrinking returned an observation of shape (1,) at "
                                  "step 2; its observation space is (2,); the run was in memory")
+
+
+def test_a_checkpointed_env_whose_module_is_not_importable_names_the_module(tmp_path):
+    """An env object's run, evaluated or resumed where its module is not on sys.path: one
+    line naming the module and PYTHONPATH (the env is in the checkpoint; its code is not)."""
+    import toy_envs
+    import ddpg_graph as dg
+    from conftest import small_config
+    run_dir = str(tmp_path / "run")
+    config = small_config(total_steps=20, checkpoint_every_steps=10, eval_every_steps=10,
+                          eval_episodes=1, dtype="float32")
+    dg.train(config, env=toy_envs.CountingEnv(terminate_at=5), run_dir=run_dir).close()
+    for args in (["evaluate", "--checkpoint", run_dir], ["train", "--resume", run_dir]):
+        result = run_module(*args)  # tests/ is not on its sys.path: no toy_envs there
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            "error: the checkpoint holds object:CountingEnv, whose module 'toy_envs' cannot be "
+            "imported here: put its directory on PYTHONPATH"], args

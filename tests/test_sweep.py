@@ -136,3 +136,21 @@ def test_ctrl_c_stops_every_trial_at_a_checkpoint_and_the_same_command_goes_on(t
         trainer.run()
     assert history_without_wall_time(os.path.join(out, "seed=0")) == \
         history_without_wall_time(tmp_path / "straight")
+
+
+def test_a_sweep_that_cannot_run_is_one_line_and_leaves_nothing(tmp_path, capsys):
+    """An address where nothing answers, CPUs no node has, a plan too large: exit 2 at once
+    with one line, and no sweep directory."""
+    out = str(tmp_path / "new" / "sweep")
+    cases = [(["--address", "127.0.0.1:1"], "cannot reach the Ray cluster at 127.0.0.1:1: Connection refused"),
+             (["--cpus-per-run", "99"], "--cpus-per-run 99: no node of the cluster has that many CPUs "
+                                        "(the largest has 2)"),
+             (["--seeds", "0-100000"], "the plan has 100,001 trials; a sweep holds at most 10,000")]
+    for extra, message in cases:
+        started = time.time()
+        status = main(["sweep", "--preset", "emami", "--out", out, "--no-progress", *extra])
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert status == 2 and lines == [f"error: {message}: split it over several --out directories"
+                                         if "plan" in message else f"error: {message}"], lines
+        assert time.time() - started < 30
+        assert not os.path.exists(tmp_path / "new")
