@@ -218,10 +218,11 @@ class Trainer:
         except Exception:  # the env's own error: re-raised as one line
             with self._env_errors("env.step()"):
                 raise
-        if np.shape(obs2) != (self.obs_dim,):
+        obs2 = np.asarray(obs2)
+        if obs2.shape != (self.obs_dim,) or obs2.dtype.kind not in "fiub":
             raise RunError(f"the env {self.config.env_id} returned an observation of shape "
-                           f"{np.shape(obs2)} at step {self.step}; its observation space is "
-                           f"({self.obs_dim},); {self._intact()}")
+                           f"{obs2.shape} and dtype {obs2.dtype} at step {self.step}; its "
+                           f"observation space is ({self.obs_dim},) of numbers; {self._intact()}")
         self.ep_return += float(reward)
         self._store(self.obs, action, reward, terminated, truncated, obs2, self.ep_return)
         self.obs = obs2

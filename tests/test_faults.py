@@ -386,8 +386,9 @@ def test_an_observation_of_another_shape_stops_with_one_line():
     with pytest.raises(RunError) as caught:
         trainer.run()
     trainer.close()
-    assert str(caught.value) == ("the env object:Shrinking returned an observation of shape (1,) at "
-                                 "step 2; its observation space is (2,); the run was in memory")
+    assert str(caught.value) == ("the env object:Shrinking returned an observation of shape (1,) and "
+                                 "dtype float32 at step 2; its observation space is (2,) of "
+                                 "numbers; the run was in memory")
 
 
 def test_a_checkpointed_env_whose_module_is_not_importable_names_the_module(tmp_path):
