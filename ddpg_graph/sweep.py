@@ -23,6 +23,7 @@ skips finished trials and resumes the others.
 """
 from __future__ import annotations
 
+import collections
 import csv
 import hashlib
 import itertools
@@ -50,6 +51,7 @@ CANCEL_GRACE_S = 120  # how long stopped trials get to save their checkpoint
 MAX_TRIALS = 10_000  # a larger plan is refused: split it over several sweep directories
 SUMMARY_EVERY_S = 2.0  # summary.csv is rewritten at most this often while trials end
 REACH_TIMEOUT_S = 5.0  # how long the cluster's address gets to answer
+QUEUED_PER_SLOT = 2  # trials handed to Ray per slot of the cluster; the rest wait here
 
 
 # -- the plan ---------------------------------------------------------------------------
@@ -272,16 +274,23 @@ def _drive(trials, configs, out, cpus_per_run, max_failures, progress) -> List[d
             rows[trial.name].update(done)
         else:
             to_run.append(trial)
-    running = {}
-    if to_run:
-        # max_calls=1: a worker process per trial (its own TensorFlow), gone when it ends
-        task = ray.remote(max_calls=1)(run_trial)
-        for trial in to_run:
+    running, queue = {}, collections.deque(to_run)
+    # max_calls=1: a worker process per trial (its own TensorFlow), gone when it ends
+    task = ray.remote(max_calls=1)(run_trial)
+    slots = int(ray.cluster_resources().get("CPU", 1) // cpus_per_run)
+    window = QUEUED_PER_SLOT * max(slots, 1)
+
+    def submit():
+        """Hands trials to Ray while fewer than ``window`` are there: the driver's memory
+        and a stop's cancellations do not grow with the plan."""
+        while queue and len(running) < window:
+            trial = queue.popleft()
             ref = task.options(name=trial.name, num_cpus=cpus_per_run, max_retries=max_failures,
                                retry_exceptions=False).remote(configs[trial.name].to_dict(),
                                                               os.path.join(out, trial.name))
             running[ref] = trial
-    skipped = len(trials) - len(running)
+
+    skipped = len(trials) - len(to_run)
     _write_summary(out, rows.values())
     bar = tqdm(total=len(trials), initial=skipped, disable=not progress, unit="trial",
                dynamic_ncols=True, desc="sweep")
@@ -291,7 +300,8 @@ def _drive(trials, configs, out, cpus_per_run, max_failures, progress) -> List[d
     stop = StopRequests()  # Ctrl-C or SIGTERM: cancel the trials, which save and stop
     try:
         with stop:
-            _collect_while(lambda: not stop.signal, running, rows, out, max_failures, bar)
+            submit()
+            _collect_while(lambda: not stop.signal, running, rows, out, max_failures, bar, submit)
             if stop.signal:  # cancellation reaches each trial as Ctrl-C: it saves and stops
                 bar.write("stopping: each running trial saves a checkpoint")
                 for ref in running:
@@ -312,9 +322,9 @@ def _drive(trials, configs, out, cpus_per_run, max_failures, progress) -> List[d
     return list(rows.values())
 
 
-def _collect_while(go_on, running, rows, out, max_failures, bar) -> None:
+def _collect_while(go_on, running, rows, out, max_failures, bar, refill=None) -> None:
     """Collects trials as they end (``running``: task -> trial), rewriting ``summary.csv``
-    and the best so far after each, while ``go_on()``."""
+    and the best so far, while ``go_on()``; ``refill()`` hands more trials to Ray."""
     import ray
     written = time.time()
     while running and go_on():
@@ -322,6 +332,8 @@ def _collect_while(go_on, running, rows, out, max_failures, bar) -> None:
         for ref in ready:
             _collect(ref, running.pop(ref), rows, max_failures, bar)
             _show_best(bar, rows)
+        if refill and go_on():
+            refill()
         if ready and time.time() - written >= SUMMARY_EVERY_S:  # (its cost grows with the plan)
             _write_summary(out, rows.values())
             written = time.time()
