@@ -30,13 +30,13 @@ from .entry import quiet_tensorflow  # noqa: E402  (light: no TensorFlow until i
 
 _EXPORTS = {
     "Config": "config", "PRESETS": "config", "make_env": "envs", "train": "api",
-    "evaluate": "api", "load_run": "api", "export": "export", "Agent": "agent",
+    "evaluate": "api", "load_run": "api", "export": "policy_export", "Agent": "agent",
     "Trainer": "runner", "UserError": "errors", "ConfigError": "errors", "EnvError": "errors",
     "CheckpointError": "errors", "RunDirNotEmpty": "errors", "RunError": "errors",
     "Interrupted": "errors", "Callback": "callbacks", "StopAtStep": "callbacks",
 }
 __all__ = sorted(_EXPORTS)
-_USE_TENSORFLOW = {"api", "export", "agent", "runner"}
+_USE_TENSORFLOW = {"api", "policy_export", "agent", "runner"}
 
 
 def __getattr__(name):

@@ -116,7 +116,7 @@ def evaluate(args) -> int:
 
 def export(args) -> int:
     """The checkpoint's deterministic actor as a SavedModel or a frozen GraphDef."""
-    from .export import check_target, export as write
+    from .policy_export import check_target, export as write
     from .evaluation import load_checkpoint_agent
     check_target(args.out)  # before the checkpoint is loaded
     config, agent, env = load_checkpoint_agent(args.checkpoint)

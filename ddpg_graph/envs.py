@@ -85,15 +85,8 @@ def _from_id(env_id: str, kwargs: dict, render_mode: Optional[str]) -> Any:
     _refuse_old_class_in_gymnasium(env_id, gym_id)
     if max_steps is not None:
         kwargs.setdefault("max_episode_steps", max_steps)
-    try:
+    with _making(env_id, gym.error.Error):
         return gym.make(gym_id, **kwargs)
-    except gym.error.Error as exc:
-        raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
-    except TypeError as exc:
-        raise EnvError(f"bad arguments for environment {env_id!r}: {first_line(exc)}") from None
-    except Exception as exc:  # the env's own constructor failed
-        raise EnvError(f"cannot make environment {env_id!r}: {type(exc).__name__}: "
-                       f"{first_line(exc)}") from None
 
 
 def _import_registering(module: str, gym_id: str) -> None:
@@ -145,7 +138,7 @@ def _from_old_gym(env_id: str, rest: str, kwargs: dict) -> Any:
     module, sep, gym_id = rest.rpartition(":")
     if sep:
         _import_registering(module, gym_id)
-    with _old_gym_errors(env_id, old_gym):
+    with _making(env_id, old_gym.error.Error), _quiet():
         spec = old_gym.spec(gym_id)
         entry = spec.entry_point
         creator = old_gym.envs.registration.load(entry) if isinstance(entry, str) else entry
@@ -154,7 +147,7 @@ def _from_old_gym(env_id: str, rest: str, kwargs: dict) -> Any:
           f"its env checker off", file=sys.stderr)
     if _reset_takes_seed(raw):  # a gym 0.26 env: made again with its wrappers; shimmy converts
         close(raw)
-        with _old_gym_errors(env_id, old_gym):
+        with _making(env_id, old_gym.error.Error), _quiet():
             return old_gym.make(gym_id, disable_env_checker=True, **kwargs)
     converted = to_gymnasium(raw, env_id)
     steps = spec.max_episode_steps
@@ -162,14 +155,14 @@ def _from_old_gym(env_id: str, rest: str, kwargs: dict) -> Any:
 
 
 @contextlib.contextmanager
-def _old_gym_errors(env_id: str, old_gym):
-    """The old gym package's errors while making ``env_id``, as one ``EnvError`` line."""
+def _making(env_id: str, registry_error):
+    """Errors while making ``env_id`` (``registry_error``: its registry's own, Gymnasium's or
+    the old package's) as one ``EnvError`` line."""
     try:
-        with _quiet():
-            yield
-    except old_gym.error.Error as exc:
+        yield
+    except registry_error as exc:
         raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
-    except ImportError as exc:  # gym's own import of the entry point's module
+    except ImportError as exc:  # the registry's own import of the entry point's module
         raise EnvError(f"cannot make environment {env_id!r}: {first_line(exc)}") from None
     except TypeError as exc:
         raise EnvError(f"bad arguments for environment {env_id!r}: {first_line(exc)}") from None

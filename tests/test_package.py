@@ -93,3 +93,11 @@ def test_importing_the_package_and_its_command_line_loads_no_tensorflow():
             "print(sorted(m for m in ('tensorflow', 'ray', 'matplotlib', 'cv2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_no_submodule_shares_a_public_name():
+    """Importing ``ddpg_graph.X`` sets the package's attribute X to the module: a submodule
+    named like a public function (``export``) would replace that function."""
+    import ddpg_graph
+    modules = {name[:-3] for name in os.listdir(PACKAGE) if name.endswith(".py")}
+    assert not modules & set(ddpg_graph.__all__)
