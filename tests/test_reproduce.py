@@ -28,10 +28,15 @@ def test_reproduce_runs_reports_and_resumes(tmp_path, capsys):
 
 
 def test_each_reproduce_script_is_the_reproduce_command_of_its_preset():
-    for script, preset in (("pendulum_v0.py", "emami"), ("pendulum_morvan.py", "morvan"),
-                           ("pendulum_tf2.py", "tf2_article"), ("pendulum_canton.py", "canton"),
-                           ("mountaincar_keras.py", "keras_mountaincar")):
-        out = subprocess.run([sys.executable, os.path.join(REPO, "reproduce", script), "--seed", "-1"],
-                             capture_output=True, text=True, cwd=REPO)
-        assert out.returncode == 2 and out.stderr == "error: seed must be non-negative, got -1\n", script
-
+    scripts = {"pendulum_v0.py": "emami", "pendulum_morvan.py": "morvan",
+               "pendulum_tf2.py": "tf2_article", "pendulum_canton.py": "canton",
+               "mountaincar_keras.py": "keras_mountaincar"}
+    assert sorted(scripts) == sorted(f for f in os.listdir(os.path.join(REPO, "reproduce"))
+                                     if f.endswith(".py"))
+    for script, preset in scripts.items():
+        text = open(os.path.join(REPO, "reproduce", script)).read()
+        assert f'main(["reproduce", "{preset}", *sys.argv[1:]])' in text, script
+    # one of them run for real, with bad input: the command line's one line and exit 2
+    out = subprocess.run([sys.executable, os.path.join(REPO, "reproduce", "pendulum_v0.py"),
+                          "--seed", "-1"], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 2 and out.stderr == "error: seed must be non-negative, got -1\n"
