@@ -55,7 +55,6 @@ class Agent:
         self.obs_dim = int(obs_dim)
         self.action_low = np.asarray(action_low, np.float64)
         self.action_high = np.asarray(action_high, np.float64)
-        networks.check_memory(config, self.obs_dim, len(self.action_low))
         self.graph = tf.Graph()
         self.graph.seed = int(config.seed if seed is None else seed)
         with self.graph.as_default(), tf.device(resolve_device(config.device)):
@@ -69,6 +68,7 @@ class Agent:
                                    for name, v in self._model_vars.items()}
             self._assign_weights = {name: v.assign(self._weight_inputs[name])
                                     for name, v in self._model_vars.items()}
+            networks.check_memory(config, tf1.global_variables(), tf1.trainable_variables())
             init = tf1.global_variables_initializer()
             self._saved_vars = tf1.global_variables()
             self._saver = tf1.train.Saver(max_to_keep=None, save_relative_paths=True)

@@ -55,9 +55,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def make_trainer(args, preset=None):
+def make_trainer(args):
     """The Trainer the options ask for: a new run, or the resumed one."""
-    config = launch.run_config(preset or args.preset, args.overrides, resume=args.resume, seed=args.seed,
+    config = launch.run_config(args.preset, args.overrides, resume=args.resume, seed=args.seed,
                         total_steps=args.total_steps, env_id=getattr(args, "env_id", None),
                         scope=args.scope, device=args.device)
     return launch.make_trainer(config, args.logdir, resume=args.resume, overwrite=args.overwrite,

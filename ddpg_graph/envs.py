@@ -120,11 +120,9 @@ def _refuse_old_class_in_gymnasium(env_id: str, gym_id: str) -> None:
 def _in_old_registry(gym_id: str) -> bool:
     """Whether the old gym package is installed and its registry holds ``gym_id``."""
     try:
-        with _quiet():
-            import gym as old_gym  # (optional, and loud on import)
-    except ImportError:
+        return gym_id in _import_old_gym(gym_id).envs.registry
+    except EnvError:  # the old package is not installed
         return False
-    return gym_id in old_gym.envs.registry
 
 
 def _from_old_gym(env_id: str, rest: str, kwargs: dict) -> Any:
@@ -149,9 +147,12 @@ def _from_old_gym(env_id: str, rest: str, kwargs: dict) -> Any:
         close(raw)
         with _making(env_id, old_gym.error.Error), _quiet():
             return old_gym.make(gym_id, disable_env_checker=True, **kwargs)
-    converted = to_gymnasium(raw, env_id)
-    steps = spec.max_episode_steps
-    return gym.wrappers.TimeLimit(converted, steps) if steps else converted
+    return _with_time_limit(to_gymnasium(raw, env_id), spec.max_episode_steps)
+
+
+def _with_time_limit(env: gym.Env, steps: Optional[int]) -> gym.Env:
+    """``env`` with Gymnasium's ``TimeLimit`` of ``steps`` (an old registry's limit), if any."""
+    return gym.wrappers.TimeLimit(env, steps) if steps else env
 
 
 @contextlib.contextmanager
@@ -201,8 +202,7 @@ def to_gymnasium(env: Any, name: str = "environment") -> gym.Env:
         return env
     inner, steps = _inside_old_wrappers(env)
     if inner is not env and not _reset_takes_seed(inner):  # gym.make of a pre-0.26 env
-        converted = to_gymnasium(inner, name)
-        return gym.wrappers.TimeLimit(converted, steps) if steps else converted
+        return _with_time_limit(to_gymnasium(inner, name), steps)
     if not all(hasattr(env, attr) for attr in ("reset", "step", "action_space", "observation_space")):
         raise EnvError(f"{name} is not an environment: it needs reset, step, action_space and "
                        f"observation_space")

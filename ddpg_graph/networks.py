@@ -181,43 +181,22 @@ class KerasNetwork:
         return out
 
 
-def parameter_count(config, obs_dim: int, action_dim: int) -> int:
-    """Weights and biases of the built-in actor and critic together (one copy of each)."""
-    def dense(fan_in, units):
-        return fan_in * units + units
+def check_memory(config, variables, trainable) -> None:
+    """Refuses networks whose variables (weights, targets, optimiser slots: ``variables``) and
+    one gradient of each of ``trainable`` exceed this machine's available memory, before
+    TensorFlow allocates them: the graph only declares them, so this runs before the session
+    initialises anything (one line instead of TensorFlow's traceback)."""
+    def size(v):
+        return int(np.prod(v.shape.as_list())) * v.dtype.base_dtype.size
 
-    def torso(in_dim, hidden, second_dim=0):
-        if config.residual_blocks:
-            width, half = hidden[0], max(hidden[0] // 2, 1)
-            return dense(in_dim, width) + config.residual_blocks * (dense(width, half) + dense(half, width)), width
-        total, width = 0, in_dim
-        for i, units in enumerate(hidden):
-            total += dense(width + (second_dim if i == 1 else 0), units)
-            width = units
-        return total, width
-
-    actor, width = torso(obs_dim, config.actor_hidden)
-    concat = config.critic_action_input == "concat"
-    critic, critic_width = torso(obs_dim + action_dim if concat else obs_dim, config.critic_hidden,
-                                 0 if concat else action_dim)
-    return actor + dense(width, action_dim) + critic + dense(critic_width, 1)
-
-
-# copies of every weight an agent holds: online, target, two optimiser slots, a gradient
-COPIES_PER_WEIGHT = 5
-
-
-def check_memory(config, obs_dim: int, action_dim: int) -> None:
-    """Refuses built-in networks whose weights alone exceed this machine's available memory,
-    before TensorFlow tries to allocate them (one line instead of its traceback)."""
-    if config.actor_model or config.critic_model:
-        return
-    need = COPIES_PER_WEIGHT * parameter_count(config, obs_dim, action_dim) * np.dtype(config.dtype).itemsize
+    need = sum(map(size, variables)) + sum(map(size, trainable))
     available = available_memory()
     if available and need > available:
-        raise ConfigError(f"the networks (actor_hidden={list(config.actor_hidden)}, critic_hidden="
-                          f"{list(config.critic_hidden)}) need about {need / 2 ** 30:.1f} GiB for "
-                          f"their weights, targets and optimiser slots; {available / 2 ** 30:.1f} "
+        networks = ("the actor and critic models" if config.actor_model or config.critic_model else
+                    f"the networks (actor_hidden={list(config.actor_hidden)}, "
+                    f"critic_hidden={list(config.critic_hidden)})")
+        raise ConfigError(f"{networks} need about {need / 2 ** 30:.1f} GiB for their weights, "
+                          f"targets, optimiser slots and gradients; {available / 2 ** 30:.1f} "
                           "GiB of memory is available")
 
 

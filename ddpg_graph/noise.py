@@ -122,7 +122,20 @@ class EmamiOffset(Noise):
         self.episode = episode
 
 
-class PinkNoise(Noise):
+class _EpisodeDecay(Noise):
+    """A process whose ``sigma`` is multiplied by ``episode_decay`` at the start of every
+    episode after the first; its own state carries over episodes."""
+
+    @classmethod
+    def from_config(cls, config, action_dim, rng):
+        return cls(action_dim, rng, config.noise_sigma, config.noise_episode_decay)
+
+    def reset(self, episode: int) -> None:
+        if episode > 0:  # episode 0 starts at the initial sigma
+            self.sigma *= self.episode_decay
+
+
+class PinkNoise(_EpisodeDecay):
     """True 1/f noise per action dimension, streamed one sample per step (Voss-McCartney).
 
     ``rows`` independent Gaussian sources are held; at step n the source numbered by the
@@ -140,10 +153,6 @@ class PinkNoise(Noise):
         self.sources = self.rng.standard_normal((self.rows, self.action_dim))
         self.counter = 0
 
-    @classmethod
-    def from_config(cls, config, action_dim, rng):
-        return cls(action_dim, rng, config.noise_sigma, config.noise_episode_decay)
-
     def sample(self) -> np.ndarray:
         self.counter += 1
         # trailing zero bits of the counter pick the source to redraw (one per step)
@@ -152,12 +161,8 @@ class PinkNoise(Noise):
         total = self.sources.sum(axis=0) + self.rng.standard_normal(self.action_dim)
         return self.sigma * total / np.sqrt(self.rows + 1)
 
-    def reset(self, episode: int) -> None:
-        if episode > 0:  # episode 0 starts at the initial sigma
-            self.sigma *= self.episode_decay
 
-
-class CantonNoise(Noise):
+class CantonNoise(_EpisodeDecay):
     """ctmakro's canton agent's exploration noise, as published: every step
     ``x <- 0.9 (x + N(0, sigma^2))``, output in units of half the action range (the runner
     scales it), ``sigma`` (the tutorial's noise level) multiplied by ``episode_decay`` (0.99)
@@ -176,18 +181,9 @@ class CantonNoise(Noise):
         self.sigma, self.episode_decay = float(sigma), float(episode_decay)
         self.x = np.zeros(self.action_dim)
 
-    @classmethod
-    def from_config(cls, config, action_dim, rng):
-        return cls(action_dim, rng, config.noise_sigma, config.noise_episode_decay)
-
     def sample(self) -> np.ndarray:
         self.x = self.LEAK * (self.x + self.sigma * self.rng.standard_normal(self.action_dim))
         return self.x
-
-    def reset(self, episode: int) -> None:
-        """The state carries over episodes (as in the original); only sigma decays."""
-        if episode > 0:
-            self.sigma *= self.episode_decay
 
 
 def make_noise(config, action_dim: int, rng: np.random.Generator) -> Noise:

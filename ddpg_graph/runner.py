@@ -21,7 +21,7 @@ from typing import Optional
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoint
+from . import checkpoint, rundir
 from .agent import Agent
 from .callbacks import Callbacks
 from .config import Config
@@ -33,8 +33,6 @@ from .noise import make_noise
 from .oscilloscope import Oscilloscope, ScopeSink
 from .replay import ReplayBuffer
 from .run_envs import EnvSlot, make_run_envs
-from . import rundir
-from .rundir import RunDir, prune_checkpoints
 from .seeds import Seeds
 from .summaries import SummaryWriter
 
@@ -60,7 +58,7 @@ class Trainer:
         self.callbacks = Callbacks(callbacks)
         if resume and not (run_dir and os.path.isdir(run_dir)):
             raise CheckpointError(f"nothing to resume: {run_dir} is not a run directory")
-        self.lock = RunDir(run_dir, new=not resume, overwrite=overwrite) if run_dir else None
+        self.lock = rundir.RunDir(run_dir, new=not resume, overwrite=overwrite) if run_dir else None
         try:
             self._build(env, eval_env, resume)
         except BaseException:
@@ -213,11 +211,8 @@ class Trainer:
         action = np.clip(mu + noise, self.low, self.high)
         if self.scope:
             self._trace_scope(mu, noise, q)
-        try:
+        with self._env_errors("env.step()"):
             obs2, reward, terminated, truncated, _ = self.env.step(action)
-        except Exception:  # the env's own error: re-raised as one line
-            with self._env_errors("env.step()"):
-                raise
         obs2 = np.asarray(obs2)
         if obs2.shape != (self.obs_dim,) or obs2.dtype.kind not in "fiub":
             raise RunError(f"the env {self.config.env_id} returned an observation of shape "
@@ -397,7 +392,7 @@ class Trainer:
                            f"{self._intact()}") from None
         except checkpoint.CheckpointWriteError as exc:
             raise RunError(str(exc)) from None
-        prune_checkpoints(self.checkpoint_dir)
+        rundir.prune_checkpoints(self.checkpoint_dir)
         return self.last_checkpoint
 
     def state_dict(self) -> dict:
