@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -19,19 +19,27 @@ tf1 = tf.compat.v1
 CHECKPOINT_NAME = "model.ckpt"
 
 
-def resolve_device(device: str) -> str:
-    """A TensorFlow device string for ``device`` ("auto" -> "", i.e. TF's own placement).
+def resolve_devices(device: str) -> List[str]:
+    """TensorFlow device strings for ``config.device``: "auto" -> [""] (TF's own placement),
+    "gpu:0,gpu:1" -> ["/gpu:0", "/gpu:1"] (one per tower, in turn).
 
     A GPU that TensorFlow cannot see falls back to the CPU with one warning line.
     """
     if device == "auto":
-        return ""
-    kind, _, index = device.lower().partition(":")
-    index = index or "0"
-    if kind == "gpu" and int(index) >= len(tf.config.list_physical_devices("GPU")):
-        print(f"warning: TensorFlow sees no {device}; running on the CPU", file=sys.stderr)
-        return "/cpu:0"
-    return f"/{kind}:{index}"
+        return [""]
+    devices, missing = [], []
+    for name in device.lower().split(","):
+        kind, _, index = name.strip().partition(":")
+        index = index or "0"
+        if kind == "gpu" and int(index) >= len(tf.config.list_physical_devices("GPU")):
+            missing.append(name.strip())
+            devices.append("/cpu:0")
+        else:
+            devices.append(f"/{kind}:{index}")
+    if missing:
+        print(f"warning: TensorFlow sees no {', '.join(missing)}; running on the CPU",
+              file=sys.stderr)
+    return devices
 
 
 def _stacked(batch) -> bool:
@@ -57,9 +65,10 @@ class Agent:
         self.action_high = np.asarray(action_high, np.float64)
         self.graph = tf.Graph()
         self.graph.seed = int(config.seed if seed is None else seed)
-        with self.graph.as_default(), tf.device(resolve_device(config.device)):
+        devices = resolve_devices(config.device)
+        with self.graph.as_default(), tf.device(devices[0]):
             self.net = DDPGGraph(self.obs_dim, self.action_low, self.action_high, config,
-                                 actor_factory, critic_factory)
+                                 actor_factory, critic_factory, devices)
             if step_ops:
                 self.net.build_step_ops()
             self._model_vars = {v.op.name: v for v in self.net.actor_vars + self.net.critic_vars

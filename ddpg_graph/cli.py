@@ -50,8 +50,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="the oscilloscope of actions, noise and Q: a live window, PNG/MP4 "
                              "files in RUN_DIR/scope, or off (default: the preset's)")
     parser.add_argument("--device", help="where the graph runs: auto (default), cpu, gpu:0, ...; "
-                                         "a GPU TensorFlow cannot see falls back to the CPU "
-                                         "with one warning line")
+                                         "several, e.g. gpu:0,gpu:1, place tower i (--set "
+                                         "towers=T) on the i-th; a GPU TensorFlow cannot see "
+                                         "falls back to the CPU with one warning line")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

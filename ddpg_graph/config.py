@@ -106,7 +106,8 @@ class Config:
     # engine
     intra_op_threads: int = doc(1, "TensorFlow threads inside one op (0: TensorFlow's choice)")
     inter_op_threads: int = doc(1, "TensorFlow ops run side by side (0: TensorFlow's choice)")
-    device: str = doc("auto", "where the graph runs: auto, cpu, gpu:0, ...")
+    device: str = doc("auto", "where the graph runs: auto, cpu, gpu:0, ...; several (gpu:0,gpu:1): one per tower")
+    towers: int = doc(1, "the batch cut in T equal parts whose gradients are computed side by side, then averaged")
     matmul_precision: str = doc("float32", "'bfloat16': oneDNN's auto mixed precision for CPU matmuls")
 
     @classmethod
@@ -255,8 +256,12 @@ def _validate(c: Config) -> None:
     need(c.intra_op_threads >= 0 and c.inter_op_threads >= 0, "thread counts must be non-negative")
     need(c.matmul_precision in ("float32", "bfloat16"),
          f"matmul_precision must be float32 or bfloat16, got {c.matmul_precision!r}")
-    need(re.fullmatch(r"auto|(cpu|gpu)(:\d+)?", c.device.lower()) is not None,
-         f"device must be 'auto', 'cpu', 'cpu:N' or 'gpu:N', got {c.device!r}")
+    need(re.fullmatch(r"auto|((cpu|gpu)(:\d+)?)(,(cpu|gpu)(:\d+)?)*", c.device.lower()) is not None,
+         f"device must be 'auto', 'cpu', 'cpu:N', 'gpu:N' or a comma-separated list of them, "
+         f"got {c.device!r}")
+    need(c.towers > 0, f"towers must be positive, got {c.towers}")
+    need(c.batch_size % c.towers == 0,
+         f"batch_size ({c.batch_size}) must be a multiple of towers ({c.towers})")
 
 
 def _did_you_mean(key: str, keys) -> str:

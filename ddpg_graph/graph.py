@@ -43,6 +43,15 @@ Builds in the graph: the actor twice (main on ``[s; obs]``, target on ``s2``) an
 three times (main on the stored actions, target, main on ``mu`` after the critic step); one
 optimiser apply op per trainable variable.
 
+Towers. ``config.towers`` T > 1 cuts the batch into T equal parts (``tower_0`` ...
+``tower_{T-1}`` in TensorBoard; ``obs`` rides with tower 0). Each tower makes the builds
+above on its part and its own gradients; each optimiser applies the towers' mean gradient
+once, which is the whole batch's gradient because every loss is a mean over equal parts. The
+fields of ``Update`` are then the towers' rows joined in batch order and their mean losses.
+The towers share nothing but the variables, so two inter-op threads run two towers side by
+side on two cores, and ``config.device`` naming several devices places tower i on the i-th.
+One tower is the graph above, op for op.
+
 Ordering. Reads and writes of resource variables are ordered by control dependencies only
 where the math needs it. In the paper's order (critic, actor, targets; ``_build_update``)
 ``q_mu`` reads the critic after ``critic_step`` and each target's update follows its own
@@ -64,6 +73,7 @@ stats are the means over the K updates (the max for max Q).
 """
 from __future__ import annotations
 
+import contextlib
 from typing import List, NamedTuple, Optional
 
 import numpy as np
@@ -115,12 +125,15 @@ class DDPGGraph:
 
     ``actor_factory`` / ``critic_factory``: ``tf_keras`` model factories (see ``networks``)
     in place of the built-in builders; ``None`` takes ``config.actor_model`` /
-    ``config.critic_model``, and the built-in builders when those are empty.
+    ``config.critic_model``, and the built-in builders when those are empty. ``devices``:
+    TensorFlow device strings; with several, tower i runs on the i-th (the variables and the
+    optimiser steps stay where the caller's device scope puts them).
     """
 
     def __init__(self, obs_dim: int, action_low, action_high, config,
-                 actor_factory=None, critic_factory=None):
+                 actor_factory=None, critic_factory=None, devices=("",)):
         self.config = c = config
+        self.devices = list(devices)
         dtype = tf.as_dtype(c.dtype)
         self.action_low = np.asarray(action_low, np.float64)
         self.action_high = np.asarray(action_high, np.float64)
@@ -188,43 +201,28 @@ class DDPGGraph:
     # -- the update, top down, in the paper's order ------------------------------------------
     def _build_update(self, batch: Batch, obs, ordered: bool) -> Update:
         """One DDPG update on ``batch``, acting on ``obs`` [N,S] too when it is given.
-        ``ordered``: the paper's order (critic, actor, targets); else no step waits for another."""
+        ``ordered``: the paper's order (critic, actor, targets); else no step waits for another.
+
+        With ``config.towers`` T > 1 the batch is cut into T equal parts and each tower
+        computes the critic's, then the actor's, gradients on its part; each network takes one
+        step along the towers' mean gradient (the gradient of the whole batch's loss, as the
+        losses are means over equal parts). The towers share only the variables, so inter-op
+        threads (or the devices of ``config.device``) run them side by side."""
         c = self.config
-        rows = tf.shape(batch.s)[0]
+        parts = _split(batch, c.towers)
 
-        # main pass: the actor and the critic once each, over the batch and the rows to act on
-        with tf1.name_scope("main"):
-            states = batch.s if obs is None else tf.concat([batch.s, obs], 0)
-            mu_all = self._policy(self.actor, states)
-            actions = batch.a if obs is None else tf.concat([batch.a, mu_all[rows:]], 0)
-            q_all = self.critic(states, actions)
-            mu, q = mu_all[:rows], q_all[:rows]
-
-        # target pass: Q'(s2, mu'(s2))
-        with tf1.name_scope("target"):
-            q_targ = self.target_critic(batch.s2, self._policy(self.target_actor, batch.s2))
-
-        # critic: TD target, loss, step
-        with tf1.name_scope("critic_loss"):
-            # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
-            keep = batch.done if c.bootstrap_on_terminal else 1.0 - batch.done
-            y = tf.stop_gradient(batch.r + c.gamma * keep * q_targ, name="y")
-            td_loss = tf.reduce_mean(tf.square(q - y), name="td_loss")
-            critic_loss = td_loss
-            if c.critic_l2 > 0:
-                weights = [v for v in self.critic_vars if v.shape.ndims >= 2]
-                critic_loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
-            critic_grads = tf.gradients(critic_loss, self.critic_vars, name="critic_grads")
+        # critic: main and target passes, TD target, loss and gradients, per tower; one step
+        critics = [self._critic_tower(part, obs if i == 0 else None, i)
+                   for i, part in enumerate(parts)]
+        critic_grads = _mean_grads([t.grads for t in critics])
         critic_step = self.critic_opt.apply_gradients(list(zip(critic_grads, self.critic_vars)),
                                                       name="critic_step")
 
-        # actor: Q(s, mu(s)) on the updated critic, its action gradient, step
-        with tf1.name_scope("actor_loss"), tf.control_dependencies([critic_step] if ordered else []):
-            q_mu = self.critic(batch.s, mu)
-            actor_loss = -tf.reduce_mean(q_mu)
-        with tf1.name_scope("actor_grads"):
-            dq_da = tf.gradients(q_mu, mu, name="dq_da")[0]
-            actor_grads = tf.gradients(mu, self.actor_vars, grad_ys=-dq_da / tf.cast(rows, mu.dtype))
+        # actor: Q(s, mu(s)) on the updated critic and its action gradient, per tower; one step
+        with tf.control_dependencies([critic_step] if ordered else []):
+            actors = [self._actor_tower(part.s, critic.mu, i)
+                      for i, (part, critic) in enumerate(zip(parts, critics))]
+        actor_grads = _mean_grads([t.grads for t in actors])
         actor_step = self.actor_opt.apply_gradients(list(zip(actor_grads, self.actor_vars)),
                                                     name="actor_step")
 
@@ -236,13 +234,73 @@ class DDPGGraph:
                 name="target_update")
 
         train_op = tf.group(critic_step, actor_step, target_update, name="train_op")
+        q = _joined([t.q for t in critics])
+        td_loss, actor_loss = _mean([t.td_loss for t in critics]), _mean([t.loss for t in actors])
         stats = (actor_loss, td_loss, tf.reduce_mean(q), tf.reduce_max(q))
-        return Update(mu=mu, act_mu=None if obs is None else mu_all[rows:], q=q,
-                      act_q=None if obs is None else q_all[rows:], q_targ=q_targ, y=y,
-                      td_loss=td_loss, critic_loss=critic_loss, critic_grads=critic_grads,
-                      critic_step=critic_step, q_mu=q_mu, dq_da=dq_da, actor_grads=actor_grads,
+        return Update(mu=_joined([t.mu for t in critics]), act_mu=critics[0].act_mu, q=q,
+                      act_q=critics[0].act_q, q_targ=_joined([t.q_targ for t in critics]),
+                      y=_joined([t.y for t in critics]), td_loss=td_loss,
+                      critic_loss=_mean([t.loss for t in critics]), critic_grads=critic_grads,
+                      critic_step=critic_step, q_mu=_joined([t.q_mu for t in actors]),
+                      dq_da=_joined([t.dq_da for t in actors]), actor_grads=actor_grads,
                       actor_loss=actor_loss, actor_step=actor_step, target_update=target_update,
                       train_op=train_op, stats=stats)
+
+    def _critic_tower(self, batch: Batch, obs, tower: int) -> "CriticTower":
+        """The main and target passes over ``batch`` (and ``obs``), the TD target, the
+        critic's loss and its gradients."""
+        c = self.config
+        rows = tf.shape(batch.s)[0]
+        with self._tower(tower):
+            # main pass: the actor and the critic once each, over the batch and the rows to act on
+            with tf1.name_scope("main"):
+                states = batch.s if obs is None else tf.concat([batch.s, obs], 0)
+                mu_all = self._policy(self.actor, states)
+                actions = batch.a if obs is None else tf.concat([batch.a, mu_all[rows:]], 0)
+                q_all = self.critic(states, actions)
+                mu, q = mu_all[:rows], q_all[:rows]
+
+            # target pass: Q'(s2, mu'(s2))
+            with tf1.name_scope("target"):
+                q_targ = self.target_critic(batch.s2, self._policy(self.target_actor, batch.s2))
+
+            # TD target, loss, gradients
+            with tf1.name_scope("critic_loss"):
+                # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
+                keep = batch.done if c.bootstrap_on_terminal else 1.0 - batch.done
+                y = tf.stop_gradient(batch.r + c.gamma * keep * q_targ, name="y")
+                td_loss = tf.reduce_mean(tf.square(q - y), name="td_loss")
+                loss = td_loss
+                if c.critic_l2 > 0:
+                    weights = [v for v in self.critic_vars if v.shape.ndims >= 2]
+                    loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
+                grads = tf.gradients(loss, self.critic_vars, name="critic_grads")
+        return CriticTower(mu, None if obs is None else mu_all[rows:], q,
+                           None if obs is None else q_all[rows:], q_targ, y, td_loss, loss, grads)
+
+    def _actor_tower(self, s, mu, tower: int) -> "ActorTower":
+        """``Q(s, mu)`` for the part's states ``s`` and actions ``mu = mu(s)``, its action
+        gradient and the actor's gradients along it."""
+        with self._tower(tower):
+            with tf1.name_scope("actor_loss"):
+                q_mu = self.critic(s, mu)
+                loss = -tf.reduce_mean(q_mu)
+            with tf1.name_scope("actor_grads"):
+                dq_da = tf.gradients(q_mu, mu, name="dq_da")[0]
+                grads = tf.gradients(mu, self.actor_vars,
+                                     grad_ys=-dq_da / tf.cast(tf.shape(s)[0], mu.dtype))
+        return ActorTower(q_mu, dq_da, loss, grads)
+
+    def _tower(self, tower: int):
+        """Tower ``tower``'s name scope (none for one tower: the graph of a single update)
+        and device (the ``tower``-th of ``devices``, modulo their number, when there are several)."""
+        if self.config.towers == 1:
+            return contextlib.nullcontext()
+        stack = contextlib.ExitStack()
+        stack.enter_context(tf1.name_scope(f"tower_{tower}"))
+        if len(self.devices) > 1:
+            stack.enter_context(tf.device(self.devices[tower % len(self.devices)]))
+        return stack
 
     def _policy(self, actor, states):
         """``mu(states)`` [N,A]: the actor's output squashed into the env's bounds."""
@@ -280,6 +338,51 @@ class DDPGGraph:
                                             parallel_iterations=1, back_prop=False)
             means = [x / steps for x in sums]
             return tf.group(*sums, q_max), (means[0], means[1], means[2], q_max)
+
+
+class CriticTower(NamedTuple):
+    """One tower's critic half on its part of the batch (shapes as ``Update``'s, for B/T rows)."""
+    mu: tf.Tensor
+    act_mu: Optional[tf.Tensor]
+    q: tf.Tensor
+    act_q: Optional[tf.Tensor]
+    q_targ: tf.Tensor
+    y: tf.Tensor
+    td_loss: tf.Tensor
+    loss: tf.Tensor
+    grads: List[tf.Tensor]
+
+
+class ActorTower(NamedTuple):
+    """One tower's actor half: ``q_mu``, ``dq_da``, the actor loss and gradients."""
+    q_mu: tf.Tensor
+    dq_da: tf.Tensor
+    loss: tf.Tensor
+    grads: List[tf.Tensor]
+
+
+def _split(batch: Batch, towers: int) -> List[Batch]:
+    """``batch`` cut into ``towers`` equal parts along the rows (itself, for one)."""
+    if towers == 1:
+        return [batch]
+    with tf1.name_scope("split"):
+        return [Batch(*parts) for parts in zip(*[tf.split(t, towers, name=t.op.name.split("/")[-1])
+                                                  for t in batch])]
+
+
+def _joined(parts):
+    """The towers' rows of one tensor, in batch order."""
+    return parts[0] if len(parts) == 1 else tf.concat(parts, 0)
+
+
+def _mean(values):
+    """The mean of the towers' scalars (of equal-sized parts: the whole batch's mean)."""
+    return values[0] if len(values) == 1 else tf.add_n(values) / float(len(values))
+
+
+def _mean_grads(grads):
+    """Per variable, the mean of the towers' gradients."""
+    return grads[0] if len(grads) == 1 else [_mean(list(g)) for g in zip(*grads)]
 
 
 def _pairs(online, target):
