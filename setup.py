@@ -26,8 +26,10 @@ setup(
         "legacy": ["gym==0.26.2"],
         # Gymnasium's MuJoCo envs (InvertedPendulum-v5, HalfCheetah-v5, ...)
         "mujoco": ["gymnasium[mujoco]>=1.4,<1.5"],
-        # tools/bench.py: Stable-Baselines3 DDPG side by side (torch: the CPU build)
-        "bench": ["torch==2.13.0", "stable-baselines3==2.9.2", "scipy==1.17.1"],
+        # tools/bench.py: Stable-Baselines3 and SBX (SB3 on JAX) DDPG side by side (torch: the
+        # CPU build; sbx-rl brings JAX's CPU build)
+        "bench": ["torch==2.13.0", "stable-baselines3==2.9.2", "sbx-rl==0.28.0", "jax==0.10.2",
+                  "scipy==1.17.1"],
     },
     entry_points={"console_scripts": ["ddpg-graph=ddpg_graph.cli:main"]},
 )

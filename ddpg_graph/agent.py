@@ -8,7 +8,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import rewriter_config_pb2
+from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 
 from .errors import CheckpointError, first_line
 from . import networks
@@ -94,24 +94,36 @@ class Agent:
         self.session.run(init)
         self.session.run(self.net.hard_update)
         n, u = self.net, self.net.update
-        # Hot paths as Session.make_callable: no per-call feed/fetch bookkeeping in Python.
         batch_feeds = list(n.batch)
-        self._act_fn = self.session.make_callable(u.act_mu, [n.obs])
-        self._act_q_fn = self.session.make_callable([u.act_mu, u.act_q], [n.obs])
-        self._train_fn = self.session.make_callable([u.train_op, *u.stats], batch_feeds)
-        self._act_train_fn = self.session.make_callable(
-            [u.act_mu, u.act_q, u.train_op, *u.stats], [n.obs] + batch_feeds)
+        self._act_fn = self._callable([u.act_mu], [n.obs])
+        self._act_q_fn = self._callable([u.act_mu, u.act_q], [n.obs])
+        self._train_fn = self._callable(u.stats, batch_feeds, u.train_op)
+        self._act_train_fn = self._callable([u.act_mu, u.act_q, *u.stats], [n.obs] + batch_feeds,
+                                            u.train_op)
         if config.gradient_steps > 1:  # K updates per run, on K stacked batches
             stacked_feeds = list(n.batches)
-            self._multi_train_fn = self.session.make_callable(
-                [n.loop_op, *n.loop_stats], stacked_feeds)
-            self._act_multi_train_fn = self.session.make_callable(
-                [u.act_mu, u.act_q, n.loop_op, *n.loop_stats], [n.obs] + stacked_feeds)
+            self._multi_train_fn = self._callable(n.loop_stats, stacked_feeds, n.loop_op)
+            self._act_multi_train_fn = self._callable([u.act_mu, u.act_q, *n.loop_stats],
+                                                      [n.obs] + stacked_feeds, n.loop_op)
+
+    def _callable(self, fetches, feeds, target=None):
+        """``values -> session.run(fetches, dict(zip(feeds, values)))`` (running ``target``
+        too), through the C++ ``Session::MakeCallable``: one call into TensorFlow with the
+        arrays in order. (``Session.make_callable`` takes that path only when nothing is fed;
+        with feeds it is ``session.run`` again, whose Python costs ~0.5 ms a call.)"""
+        options = config_pb2.CallableOptions(feed=[t.name for t in feeds], fetch=[t.name for t in fetches],
+                                           target=[] if target is None else [target.name])
+        run = self.session._make_callable_from_options(options)  # (tf_keras's backend uses it too)
+        dtypes = [t.dtype.as_numpy_dtype for t in feeds]
+
+        def call(*values):
+            return run(*[np.asarray(v, d) for v, d in zip(values, dtypes)])
+        return call
 
     # -- acting and learning ----------------------------------------------------------
     def act(self, obs) -> np.ndarray:
         """``mu(obs)`` for one observation [S] -> action [A] (no noise)."""
-        return self._act_fn(np.reshape(obs, (1, -1)))[0]
+        return self._act_fn(np.reshape(obs, (1, -1)))[0][0]
 
     def act_with_q(self, obs) -> Tuple[np.ndarray, float]:
         """``(mu(obs), Q(obs, mu(obs)))`` for one observation."""
@@ -120,7 +132,7 @@ class Agent:
 
     def act_batch(self, obs) -> np.ndarray:
         """``mu(obs)`` for [N,S] observations -> [N,A]."""
-        return self._act_fn(obs)
+        return self._act_fn(obs)[0]
 
     def train(self, batch: Dict[str, np.ndarray]) -> Dict[str, float]:
         """One ordered update (critic, actor, targets, or ``config.update_order``) on
@@ -131,14 +143,14 @@ class Agent:
         (``s`` [K,B,S], as ``ReplayBuffer.sample(B, steps=K)`` gives): K updates in one
         ``session.run``, the stats averaged over them (max Q: the maximum)."""
         fn = self._multi_train_fn if _stacked(batch) else self._train_fn
-        return dict(zip(STATS, fn(*_batch_values(batch))[1:]))
+        return dict(zip(STATS, fn(*_batch_values(batch))))
 
     def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
         """``act(obs)`` and ``train(batch)`` in ONE ``session.run``. The action, and
         ``stats["act_q"]`` = Q(obs, action), come from the weights before the update (before
         all K of them, for stacked batches), from the same forward passes as the update's."""
         fn = self._act_multi_train_fn if _stacked(batch) else self._act_train_fn
-        action, act_q, _, *stats = fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
+        action, act_q, *stats = fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
         return action[0], dict(zip(STATS, stats), act_q=act_q[0, 0])
 
     def feed(self, batch) -> dict:
