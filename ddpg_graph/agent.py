@@ -85,6 +85,9 @@ class Agent:
         session_config = tf1.ConfigProto(
             intra_op_parallelism_threads=config.intra_op_threads,
             inter_op_parallelism_threads=config.inter_op_threads,
+            # its own inter-op pool: TensorFlow's shared one is sized once, by the first session
+            # of the process, whatever this config asks (two towers then ran one after another)
+            use_per_session_threads=True,
             allow_soft_placement=True)
         session_config.gpu_options.allow_growth = True
         if config.matmul_precision == "bfloat16":  # oneDNN's AMX/AVX512-BF16 matmuls on CPU

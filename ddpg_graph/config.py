@@ -362,6 +362,8 @@ PRESETS: Dict[str, Dict[str, Any]] = {
         optimizer="adam", actor_lr=1e-3, critic_lr=1e-3, gamma=0.98, tau=0.005,
         batch_size=256, buffer_size=200_000, warmup_steps=10_000, learning_starts=10_000,
         noise="gaussian", noise_sigma=0.1, noise_relative=True,
-        intra_op_threads=2, inter_op_threads=2,  # batch 256: +15-25% env steps/s over 1/1 here
+        # two towers of 128 rows side by side on two cores: +15-40% learning-phase env steps/s
+        # over one tower with 2/2 threads (docs/BENCHMARKS.md); on one core, towers=1 and 1/1
+        towers=2, intra_op_threads=1, inter_op_threads=2,
     ),
 }

@@ -110,8 +110,9 @@ def quicken(factor: int) -> None:
 
 
 def thread_settings(threads: int) -> dict:
-    """Config values for ``threads`` in both TF pools; none for 0 (the preset's own)."""
-    return {"intra_op_threads": threads, "inter_op_threads": threads} if threads else {}
+    """Config values for ``threads`` in both TF pools and one tower; none for 0 (the
+    preset's own engine settings)."""
+    return {"intra_op_threads": threads, "inter_op_threads": threads, "towers": 1} if threads else {}
 
 
 def graph_config(setting: str, seed: int, overrides, threads: int = 0):
@@ -237,8 +238,6 @@ def roofline_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     from ddpg_graph.agent import Agent
     tf1 = tf.compat.v1
     config = graph_config(setting, seed, overrides, threads)
-    if threads:
-        config = config.replace(towers=1)
     pools = dict(intra_op_parallelism_threads=config.intra_op_threads,
                  inter_op_parallelism_threads=config.inter_op_threads)
     # the machine's matmul rate: 32 independent 256x400 @ 400x300 products per run, over as
