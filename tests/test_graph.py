@@ -398,3 +398,14 @@ def test_update_order_rules_on_the_papers_order_equal_the_straight_line(rng):
     a, b = inline.get_weights(), by_rules.get_weights()
     for name in a:
         np.testing.assert_allclose(a[name], b[name], rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_fed_arrays_take_the_placeholders_dtype(rng):
+    """The agent's calls into TensorFlow cast what they are fed, as ``session.run`` does: a
+    float64 observation gives a float32 agent the same action as its float32 copy."""
+    agent = make_agent(dtype="float32")
+    obs = rng.standard_normal(OBS_DIM)
+    np.testing.assert_array_equal(agent.act(obs), agent.act(obs.astype(np.float32)))
+    assert agent.act(obs).dtype == np.float32
+    stats = agent.train(random_batch(rng))  # float64 arrays into float32 placeholders
+    assert all(isinstance(v, np.float32) for v in stats.values())

@@ -32,6 +32,7 @@ fresh process of its own, and the table goes to ``benchmarks/bench-DATE.{json,md
 """
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -44,6 +45,10 @@ import time
 from typing import NamedTuple, Optional
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the environment each measurement starts with: the driver's before TensorFlow's import set its
+# variables (TF2_BEHAVIOR, OpenCV's LD_LIBRARY_PATH, ...; inherited, they cost each worker
+# ~200 MiB of peak RSS)
+CLEAN_ENV = dict(os.environ)
 EVAL_EPISODES = 10
 EVAL_SEED = 10_000
 SETTINGS = {
@@ -343,7 +348,7 @@ class Measurement(NamedTuple):
 
 
 def start(measurement: Measurement, quick: bool):
-    env = dict(os.environ)
+    env = dict(CLEAN_ENV)
     if measurement.core is not None:
         env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return subprocess.Popen(measurement.command(quick), cwd=REPO, env=env, text=True,
@@ -537,12 +542,10 @@ def main(argv=None) -> int:
                            args.core)
     from ddpg_graph.entry import quiet_tensorflow
     quiet_tensorflow()
-    try:
-        import sbx  # noqa: F401
-        import scipy  # noqa: F401
-        import stable_baselines3  # noqa: F401
-    except ImportError as exc:
-        print(f"error: {exc.name} is missing; install the bench extra: "
+    missing = [name for name in ("sbx", "scipy", "stable_baselines3", "torch")
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"error: {', '.join(missing)} missing; install the bench extra: "
               "pip install -r requirements.txt -e .[bench]", file=sys.stderr)
         return 2
     if len(os.sched_getaffinity(0)) < 2:
