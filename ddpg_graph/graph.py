@@ -214,17 +214,16 @@ class DDPGGraph:
         # critic: main and target passes, TD target, loss and gradients, per tower; one step
         critics = [self._critic_tower(part, obs if i == 0 else None, i)
                    for i, part in enumerate(parts)]
-        critic_grads = _mean_grads([t.grads for t in critics])
-        critic_step = self.critic_opt.apply_gradients(list(zip(critic_grads, self.critic_vars)),
-                                                      name="critic_step")
+        critic = _whole_batch(critics)
+        critic_step = self.critic_opt.apply_gradients(
+            list(zip(critic["critic_grads"], self.critic_vars)), name="critic_step")
 
         # actor: Q(s, mu(s)) on the updated critic and its action gradient, per tower; one step
         with tf.control_dependencies([critic_step] if ordered else []):
-            actors = [self._actor_tower(part.s, critic.mu, i)
-                      for i, (part, critic) in enumerate(zip(parts, critics))]
-        actor_grads = _mean_grads([t.grads for t in actors])
-        actor_step = self.actor_opt.apply_gradients(list(zip(actor_grads, self.actor_vars)),
-                                                    name="actor_step")
+            actor = _whole_batch([self._actor_tower(part.s, tower["mu"], i)
+                                  for i, (part, tower) in enumerate(zip(parts, critics))])
+        actor_step = self.actor_opt.apply_gradients(
+            list(zip(actor["actor_grads"], self.actor_vars)), name="actor_step")
 
         # targets: each follows its own network's step
         with tf1.name_scope("target_update"):
@@ -234,21 +233,14 @@ class DDPGGraph:
                 name="target_update")
 
         train_op = tf.group(critic_step, actor_step, target_update, name="train_op")
-        q = _joined([t.q for t in critics])
-        td_loss, actor_loss = _mean([t.td_loss for t in critics]), _mean([t.loss for t in actors])
-        stats = (actor_loss, td_loss, tf.reduce_mean(q), tf.reduce_max(q))
-        return Update(mu=_joined([t.mu for t in critics]), act_mu=critics[0].act_mu, q=q,
-                      act_q=critics[0].act_q, q_targ=_joined([t.q_targ for t in critics]),
-                      y=_joined([t.y for t in critics]), td_loss=td_loss,
-                      critic_loss=_mean([t.loss for t in critics]), critic_grads=critic_grads,
-                      critic_step=critic_step, q_mu=_joined([t.q_mu for t in actors]),
-                      dq_da=_joined([t.dq_da for t in actors]), actor_grads=actor_grads,
-                      actor_loss=actor_loss, actor_step=actor_step, target_update=target_update,
-                      train_op=train_op, stats=stats)
+        q = critic["q"]
+        stats = (actor["actor_loss"], critic["td_loss"], tf.reduce_mean(q), tf.reduce_max(q))
+        return Update(**critic, **actor, critic_step=critic_step, actor_step=actor_step,
+                      target_update=target_update, train_op=train_op, stats=stats)
 
-    def _critic_tower(self, batch: Batch, obs, tower: int) -> "CriticTower":
+    def _critic_tower(self, batch: Batch, obs, tower: int) -> dict:
         """The main and target passes over ``batch`` (and ``obs``), the TD target, the
-        critic's loss and its gradients."""
+        critic's loss and its gradients: the critic's ``Update`` fields for this part."""
         c = self.config
         rows = tf.shape(batch.s)[0]
         with self._tower(tower):
@@ -275,12 +267,13 @@ class DDPGGraph:
                     weights = [v for v in self.critic_vars if v.shape.ndims >= 2]
                     loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
                 grads = tf.gradients(loss, self.critic_vars, name="critic_grads")
-        return CriticTower(mu, None if obs is None else mu_all[rows:], q,
-                           None if obs is None else q_all[rows:], q_targ, y, td_loss, loss, grads)
+        return dict(mu=mu, act_mu=None if obs is None else mu_all[rows:], q=q,
+                    act_q=None if obs is None else q_all[rows:], q_targ=q_targ, y=y,
+                    td_loss=td_loss, critic_loss=loss, critic_grads=grads)
 
-    def _actor_tower(self, s, mu, tower: int) -> "ActorTower":
+    def _actor_tower(self, s, mu, tower: int) -> dict:
         """``Q(s, mu)`` for the part's states ``s`` and actions ``mu = mu(s)``, its action
-        gradient and the actor's gradients along it."""
+        gradient and the actor's gradients along it: the actor's ``Update`` fields."""
         with self._tower(tower):
             with tf1.name_scope("actor_loss"):
                 q_mu = self.critic(s, mu)
@@ -289,7 +282,7 @@ class DDPGGraph:
                 dq_da = tf.gradients(q_mu, mu, name="dq_da")[0]
                 grads = tf.gradients(mu, self.actor_vars,
                                      grad_ys=-dq_da / tf.cast(tf.shape(s)[0], mu.dtype))
-        return ActorTower(q_mu, dq_da, loss, grads)
+        return dict(q_mu=q_mu, dq_da=dq_da, actor_loss=loss, actor_grads=grads)
 
     def _tower(self, tower: int):
         """Tower ``tower``'s name scope (none for one tower: the graph of a single update)
@@ -340,27 +333,6 @@ class DDPGGraph:
             return tf.group(*sums, q_max), (means[0], means[1], means[2], q_max)
 
 
-class CriticTower(NamedTuple):
-    """One tower's critic half on its part of the batch (shapes as ``Update``'s, for B/T rows)."""
-    mu: tf.Tensor
-    act_mu: Optional[tf.Tensor]
-    q: tf.Tensor
-    act_q: Optional[tf.Tensor]
-    q_targ: tf.Tensor
-    y: tf.Tensor
-    td_loss: tf.Tensor
-    loss: tf.Tensor
-    grads: List[tf.Tensor]
-
-
-class ActorTower(NamedTuple):
-    """One tower's actor half: ``q_mu``, ``dq_da``, the actor loss and gradients."""
-    q_mu: tf.Tensor
-    dq_da: tf.Tensor
-    loss: tf.Tensor
-    grads: List[tf.Tensor]
-
-
 def _split(batch: Batch, towers: int) -> List[Batch]:
     """``batch`` cut into ``towers`` equal parts along the rows (itself, for one)."""
     if towers == 1:
@@ -370,19 +342,24 @@ def _split(batch: Batch, towers: int) -> List[Batch]:
                                                   for t in batch])]
 
 
-def _joined(parts):
-    """The towers' rows of one tensor, in batch order."""
-    return parts[0] if len(parts) == 1 else tf.concat(parts, 0)
-
-
-def _mean(values):
-    """The mean of the towers' scalars (of equal-sized parts: the whole batch's mean)."""
-    return values[0] if len(values) == 1 else tf.add_n(values) / float(len(values))
-
-
-def _mean_grads(grads):
-    """Per variable, the mean of the towers' gradients."""
-    return grads[0] if len(grads) == 1 else [_mean(list(g)) for g in zip(*grads)]
+def _whole_batch(towers: List[dict]) -> dict:
+    """The towers' ``Update`` fields as the whole batch's: the act rows from tower 0 (the one
+    fed ``obs``), the losses and each variable's gradient averaged (over equal parts, the
+    whole batch's), every other tensor's rows joined in batch order. One tower: itself."""
+    if len(towers) == 1:
+        return towers[0]
+    whole = {}
+    for name, values in towers[0].items():
+        parts = [t[name] for t in towers]
+        if name in ("act_mu", "act_q"):
+            whole[name] = values
+        elif name.endswith("_loss"):
+            whole[name] = tf.add_n(parts) / float(len(parts))
+        elif name.endswith("_grads"):
+            whole[name] = [tf.add_n(list(g)) / float(len(g)) for g in zip(*parts)]
+        else:
+            whole[name] = tf.concat(parts, 0)
+    return whole
 
 
 def _pairs(online, target):
