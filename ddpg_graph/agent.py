@@ -113,9 +113,11 @@ class Agent:
         """``values -> session.run(fetches, dict(zip(feeds, values)))`` (running ``target``
         too), through the C++ ``Session::MakeCallable``: one call into TensorFlow with the
         arrays in order. (``Session.make_callable`` takes that path only when nothing is fed;
-        with feeds it is ``session.run`` again, whose Python costs ~0.5 ms a call.)"""
-        options = config_pb2.CallableOptions(feed=[t.name for t in feeds], fetch=[t.name for t in fetches],
-                                           target=[] if target is None else [target.name])
+        with feeds it is ``session.run`` again, whose Python bookkeeping cost a tenth of a
+        ``zoo`` env step; docs/BENCHMARKS.md.)"""
+        options = config_pb2.CallableOptions(feed=[t.name for t in feeds],
+                                             fetch=[t.name for t in fetches],
+                                             target=[] if target is None else [target.name])
         run = self.session._make_callable_from_options(options)  # (tf_keras's backend uses it too)
         dtypes = [t.dtype.as_numpy_dtype for t in feeds]
 
