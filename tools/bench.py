@@ -32,6 +32,7 @@ fresh process of its own, and the table goes to ``benchmarks/bench-DATE.{json,md
 """
 import argparse
 import datetime
+import functools
 import importlib.util
 import json
 import os
@@ -164,9 +165,9 @@ def graph_worker(setting: str, seed: int, overrides, threads: int) -> dict:
             "eval_return": eval_return, "peak_rss_mib": peak_rss_mib()}
 
 
-def peer_worker(library: str, setting: str, seed: int, threads: int) -> dict:
+def peer_worker(library: str, setting: str, seed: int, overrides, threads: int) -> dict:
     """Stable-Baselines3's (``sb3``) or SBX's (``sbx``) DDPG with the setting's values; both
-    take SB3's API, noise classes and replay buffer."""
+    take SB3's API, noise classes and replay buffer (``overrides`` are ddpg_graph's: unused)."""
     import gymnasium as gym
     import numpy as np
     import torch
@@ -225,14 +226,6 @@ def peer_worker(library: str, setting: str, seed: int, threads: int) -> dict:
     return {"steps_per_s": (s["steps"] - s["timed_from"]) / (ended - clock.started),
             "updates_per_s": model.updates / model.train_seconds, "eval_return": eval_return,
             "peak_rss_mib": peak_rss_mib(), "cores": len(os.sched_getaffinity(0))}
-
-
-def sb3_worker(setting: str, seed: int, overrides, threads: int) -> dict:
-    return peer_worker("sb3", setting, seed, threads)
-
-
-def sbx_worker(setting: str, seed: int, overrides, threads: int) -> dict:
-    return peer_worker("sbx", setting, seed, threads)
 
 
 def roofline_worker(setting: str, seed: int, overrides, threads: int) -> dict:
@@ -311,7 +304,8 @@ def memory_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     return {"buffer": 1_000_000, "peak_rss_mib": peak_rss_mib()}
 
 
-WORKERS = {"graph": graph_worker, "sb3": sb3_worker, "sbx": sbx_worker,
+WORKERS = {"graph": graph_worker, "sb3": functools.partial(peer_worker, "sb3"),
+           "sbx": functools.partial(peer_worker, "sbx"),
            "roofline": roofline_worker, "memory": memory_worker}
 SIDES = {"ddpg_graph": "graph", "sb3": "sb3", "sbx": "sbx"}  # side -> worker
 PEERS = ("sb3", "sbx")
