@@ -47,6 +47,18 @@ def _stacked(batch) -> bool:
     return batch["s"].ndim == 3
 
 
+def _rows(obs) -> np.ndarray:
+    """``obs`` as rows to act on: one observation [S] becomes [1,S]; [N,S] stays."""
+    return np.reshape(obs, (1, -1)) if np.ndim(obs) == 1 else obs
+
+
+def _like(obs, rows: np.ndarray):
+    """Per-row results for ``obs``: row 0 alone (a float for a scalar) for one observation."""
+    if np.ndim(obs) != 1:
+        return rows
+    return rows[0] if rows.ndim > 1 else float(rows[0])
+
+
 def _batch_values(batch):
     return batch["s"], batch["a"], batch["r"], batch["done"], batch["s2"]
 
@@ -103,7 +115,7 @@ class Agent:
         self._train_fn = self._callable(u.stats, batch_feeds, u.train_op)
         self._act_train_fn = self._callable([u.act_mu, u.act_q, *u.stats], [n.obs] + batch_feeds,
                                             u.train_op)
-        if config.gradient_steps > 1:  # K updates per run, on K stacked batches
+        if config.updates_per_round > 1:  # K updates per run, on K stacked batches
             stacked_feeds = list(n.batches)
             self._multi_train_fn = self._callable(n.loop_stats, stacked_feeds, n.loop_op)
             self._act_multi_train_fn = self._callable([u.act_mu, u.act_q, *n.loop_stats],
@@ -127,36 +139,35 @@ class Agent:
 
     # -- acting and learning ----------------------------------------------------------
     def act(self, obs) -> np.ndarray:
-        """``mu(obs)`` for one observation [S] -> action [A] (no noise)."""
-        return self._act_fn(np.reshape(obs, (1, -1)))[0][0]
+        """``mu(obs)`` (no noise): one observation [S] -> action [A], or [N,S] -> [N,A]."""
+        action, = self._act_fn(_rows(obs))
+        return _like(obs, action)
 
-    def act_with_q(self, obs) -> Tuple[np.ndarray, float]:
-        """``(mu(obs), Q(obs, mu(obs)))`` for one observation."""
-        action, q = self._act_q_fn(np.reshape(obs, (1, -1)))
-        return action[0], float(q[0, 0])
-
-    def act_batch(self, obs) -> np.ndarray:
-        """``mu(obs)`` for [N,S] observations -> [N,A]."""
-        return self._act_fn(obs)[0]
+    def act_with_q(self, obs):
+        """``(mu(obs), Q(obs, mu(obs)))``: for one observation an action [A] and a float, for
+        [N,S] observations [N,A] and [N]."""
+        action, q = self._act_q_fn(_rows(obs))
+        return _like(obs, action), _like(obs, q[:, 0])
 
     def train(self, batch: Dict[str, np.ndarray]) -> Dict[str, float]:
         """One ordered update (critic, actor, targets, or ``config.update_order``) on
         ``batch``; returns ``graph.STATS``: the actor loss, the critic's TD loss, and the mean
         and max of Q(s, a) over the batch just before the critic step.
 
-        With ``config.gradient_steps`` K > 1, ``batch`` may also hold K stacked batches
+        With ``config.updates_per_round`` K > 1, ``batch`` may also hold K stacked batches
         (``s`` [K,B,S], as ``ReplayBuffer.sample(B, steps=K)`` gives): K updates in one
         ``session.run``, the stats averaged over them (max Q: the maximum)."""
         fn = self._multi_train_fn if _stacked(batch) else self._train_fn
         return dict(zip(STATS, fn(*_batch_values(batch))))
 
-    def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict[str, float]]:
-        """``act(obs)`` and ``train(batch)`` in ONE ``session.run``. The action, and
-        ``stats["act_q"]`` = Q(obs, action), come from the weights before the update (before
-        all K of them, for stacked batches), from the same forward passes as the update's."""
+    def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict]:
+        """``act_with_q(obs)`` and ``train(batch)`` in ONE ``session.run``: the action(s), and
+        the update's stats with ``stats["act_q"]`` = Q(obs, action) (a float for one
+        observation, [N] for N). Both come from the weights before the update (before all K of
+        them, for stacked batches), from the same forward passes as the update's."""
         fn = self._act_multi_train_fn if _stacked(batch) else self._act_train_fn
-        action, act_q, *stats = fn(np.reshape(obs, (1, -1)), *_batch_values(batch))
-        return action[0], dict(zip(STATS, stats), act_q=act_q[0, 0])
+        action, act_q, *stats = fn(_rows(obs), *_batch_values(batch))
+        return _like(obs, action), dict(zip(STATS, stats), act_q=_like(obs, act_q[:, 0]))
 
     def feed(self, batch) -> dict:
         """A feed dict of ``batch`` (a replay batch of numpy arrays) for ``session.run``."""

@@ -7,7 +7,8 @@ with the same method names). ``Trainer(..., callbacks=[...])`` and
 ==================================  ===============================================================
 event                               when, and with what
 ==================================  ===============================================================
-``on_step(trainer)``                after each env step; ``trainer.step`` counts it
+``on_step(trainer)``                after each vector step (each of the ``n_envs`` envs stepped
+                                    once; ``trainer.step`` counts env steps, all envs together)
 ``on_update(trainer, stats)``       after each training ``session.run``: ``stats`` holds
                                     ``graph.STATS`` (actor_loss, td_loss, q_mean, q_max; averaged
                                     over the K updates of ``gradient_steps``), ``updates`` (K) and

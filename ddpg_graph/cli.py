@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from . import entry, envs, launch
-from .config import PRESETS, SCOPE_MODES, Config
+from .config import PRESETS, SCOPE_MODES, VECTOR_MODES, Config
 from .errors import RunDirNotEmpty, UserError
 from .history import History
 from .reference import Reference, compare as check, plot
@@ -53,6 +53,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                                          "several, e.g. gpu:0,gpu:1, place tower i (--set "
                                          "towers=T) on the i-th; a GPU TensorFlow cannot see "
                                          "falls back to the CPU with one warning line")
+    parser.add_argument("--n-envs", type=int, dest="n_envs",
+                        help="training envs stepped together, one session.run acting for all "
+                             "(default: the preset's, 1)")
+    parser.add_argument("--vector-mode", choices=tuple(VECTOR_MODES), dest="vector_mode",
+                        help="sync: the envs step one after another in this process; async: "
+                             "one process each, for envs whose step is slow (default sync)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -60,7 +66,8 @@ def make_trainer(args):
     """The Trainer the options ask for: a new run, or the resumed one."""
     config = launch.run_config(args.preset, args.overrides, resume=args.resume, seed=args.seed,
                         total_steps=args.total_steps, env_id=getattr(args, "env_id", None),
-                        scope=args.scope, device=args.device)
+                        scope=args.scope, device=args.device, n_envs=args.n_envs,
+                        vector_mode=args.vector_mode)
     return launch.make_trainer(config, args.logdir, resume=args.resume, overwrite=args.overwrite,
                         progress=not args.no_progress)
 

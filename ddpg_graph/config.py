@@ -24,6 +24,7 @@ NOISES = {"ou": "OrnsteinUhlenbeck", "gaussian": "DecayingGaussian", "emami_offs
           "pink": "PinkNoise", "canton": "CantonNoise", "none": "NoNoise"}  # noise.py classes
 CRITIC_ACTION_INPUTS = ("second", "concat")
 SCOPE_MODES = ("off", "window", "file")  # oscilloscope.ScopeSink's modes
+VECTOR_MODES = {"sync": "SyncVectorEnv", "async": "AsyncVectorEnv"}  # gymnasium.vector classes
 DTYPES = ("float32", "float64")
 
 
@@ -45,6 +46,8 @@ class Config:
     seed: int = doc(0, "seed of every random source (envs, noise, replay, warm-up, initial weights)")
     total_steps: int = doc(50_000, "env steps to train for")
     total_episodes: int = doc(0, "> 0: also stop after this many episodes")
+    n_envs: int = doc(1, "training envs stepped together (a Gymnasium vector env); evaluation stays one env")
+    vector_mode: str = doc("sync", "how the n_envs envs step: 'sync' (one after another in this process) or 'async' (one process each)")
 
     # networks
     actor_hidden: Tuple[int, ...] = doc((400, 300), "the actor's hidden layer widths")
@@ -70,8 +73,8 @@ class Config:
     warmup_steps: int = doc(0, "uniform random actions for the first N steps")
     prefill_steps: int = doc(0, "random transitions stored before episode 0 (not in the history)")
     learning_starts: int = doc(64, "first update once the buffer holds this many (and a batch)")
-    train_every: int = doc(1, "env steps between training rounds (SB3's train_freq)")
-    gradient_steps: int = doc(1, "updates per training round; K > 1 run in one session.run (a tf.while_loop)")
+    train_every: int = doc(1, "vector steps (env steps when n_envs is 1) between training rounds (SB3's train_freq)")
+    gradient_steps: int = doc(0, "updates per training round, K > 1 in one session.run (a tf.while_loop); 0: n_envs, one per env step")
 
     # exploration noise
     noise: str = doc("ou", "exploration noise: " + ", ".join(NOISES))
@@ -109,6 +112,12 @@ class Config:
     device: str = doc("auto", "where the graph runs: auto, cpu, gpu:0, ...; several (gpu:0,gpu:1): one per tower")
     towers: int = doc(1, "the batch cut in T equal parts whose gradients are computed side by side, then averaged")
     matmul_precision: str = doc("float32", "'bfloat16': oneDNN's auto mixed precision for CPU matmuls")
+
+    @property
+    def updates_per_round(self) -> int:
+        """Updates per training round: ``gradient_steps``, or one per env of the vector step
+        when it is 0 (the update-to-data ratio of one env, whatever ``n_envs``)."""
+        return self.gradient_steps or self.n_envs
 
     @classmethod
     def describe(cls) -> Dict[str, str]:
@@ -239,7 +248,10 @@ def _validate(c: Config) -> None:
     need(c.critic_l2 >= 0, f"critic_l2 must be non-negative, got {c.critic_l2}")
     need(c.warmup_steps >= 0, f"warmup_steps must be non-negative, got {c.warmup_steps}")
     need(c.train_every > 0, f"train_every must be positive, got {c.train_every}")
-    need(c.gradient_steps > 0, f"gradient_steps must be positive, got {c.gradient_steps}")
+    need(c.gradient_steps >= 0, f"gradient_steps must be non-negative (0: n_envs), got {c.gradient_steps}")
+    need(c.n_envs >= 1, f"n_envs must be at least 1, got {c.n_envs}")
+    need(c.vector_mode in VECTOR_MODES,
+         f"vector_mode must be one of {tuple(VECTOR_MODES)}, got {c.vector_mode!r}")
     need(c.learning_starts >= 0, f"learning_starts must be non-negative, got {c.learning_starts}")
     need(c.noise in NOISES, f"noise must be one of {tuple(NOISES)}, got {c.noise!r}")
     need(c.noise_sigma >= 0, f"noise_sigma must be non-negative, got {c.noise_sigma}")

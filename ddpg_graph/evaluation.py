@@ -8,7 +8,7 @@ from . import checkpoint, envs, rundir
 from .agent import Agent
 from .config import Config
 from .errors import CheckpointError
-from .run_envs import make_run_envs
+from .run_envs import make_eval_env
 from .seeds import Seeds
 
 
@@ -46,8 +46,7 @@ def _load(path: str, directory: str) -> tuple:
         raise CheckpointError(f"no checkpoint at {path}")
     config = Config.load(os.path.join(directory, rundir.CONFIG_FILE))
     seeds = Seeds(config.seed)
-    train_env, env = make_run_envs(config, seeds, checkpoint_dir=directory)
-    envs.close(train_env)  # (evaluation needs the evaluation env alone)
+    env = make_eval_env(config, seeds, checkpoint_dir=directory)
     space = env.action_space
     obs_dim, action_dim = env.observation_space.shape[0], space.shape[0]
     agent = Agent(config, obs_dim, space.low, space.high, seed=seeds.graph)

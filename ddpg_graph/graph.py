@@ -10,7 +10,7 @@ symbol              shape     meaning
 ``r``               [B,1]     replay batch: rewards
 ``done``            [B,1]     replay batch: 1.0 only for a true terminal (never a time limit)
 ``s2``              [B,S]     replay batch: next states
-``obs``             [N,S]     states to act on (N = 1 when stepping an env; default: none)
+``obs``             [N,S]     states to act on (one row per env of the vector step; default: none)
 ``mu``              [B,A]     ``mu(s)``: the actor on the batch states
 ``act_mu``          [N,A]     ``mu(obs)``: the deterministic action, inside the env's bounds
 ``q``               [B,1]     ``Q(s, a)``: the critic on the stored actions
@@ -63,8 +63,8 @@ the control dependencies that order needs.
 
 All of these are fields of ``net.update`` (an ``Update``), e.g. ``net.update.train_op``.
 
-``config.gradient_steps`` K > 1 adds ``loop_op``: a ``tf.while_loop`` whose body is the same
-builder, update k on batch k of the stacked placeholders ``s_k`` [K,B,S], ``a_k`` [K,B,A],
+``config.updates_per_round`` K > 1 (``gradient_steps``, or ``n_envs``) adds ``loop_op``: a
+``tf.while_loop`` whose body is the same builder, update k on batch k of the stacked placeholders ``s_k`` [K,B,S], ``a_k`` [K,B,A],
 ``r_k`` / ``done_k`` [K,B,1], ``s2_k`` [K,B,S], after ``act_mu`` and ``act_q`` are read; its
 stats are the means over the K updates (the max for max Q).
 
@@ -175,9 +175,10 @@ class DDPGGraph:
             self.hard_update = tf.group(*[t.assign(m) for m, t in self.actor_pairs + self.critic_pairs])
 
         self.steps = None
-        if c.gradient_steps > 1:
+        if c.updates_per_round > 1:
             with tf1.name_scope("stacked_inputs"):
-                self.batches = Batch(*[tf1.placeholder(dtype, [c.gradient_steps] + t.shape.as_list(),
+                self.batches = Batch(*[tf1.placeholder(dtype,
+                                                       [c.updates_per_round] + t.shape.as_list(),
                                                        t.op.name.split("/")[-1] + "_k")
                                        for t in self.batch])
             self.loop_op, self.loop_stats = self._update_loop(self.batches)
@@ -312,7 +313,7 @@ class DDPGGraph:
         batch k, starting once the previous one's writes are done and after ``act_mu`` and
         ``act_q`` have been read. Returns an op that ends with the loop and the stats averaged
         over the K updates (max Q: the maximum)."""
-        steps = self.config.gradient_steps
+        steps = self.config.updates_per_round
         dtype = batches.s.dtype
         with tf.control_dependencies([self.update.act_mu, self.update.act_q]):
             start = tf.identity(tf.constant(0), name="first_update")  # waits for the act fetch

@@ -14,6 +14,8 @@ class HistoryError(CheckpointError):
 
 COLUMNS = ("episode", "step", "return", "length", "q_max", "td_loss", "actor_loss",
            "q_mean", "eval_return", "wall_time")
+# with n_envs > 1, also which training env the episode ran in (0-based)
+VECTOR_COLUMNS = COLUMNS + ("env",)
 # Columns (and episode statistics) under the names ddpg_graph 0.1.0 gave them: read as the
 # new names, so that the runs it wrote still resume.
 RENAMED = {"qmax": "q_max", "critic_loss": "td_loss"}
@@ -24,22 +26,24 @@ class History:
     ``length``, ``q_max`` (Emami's Qmax: mean over the episode's updates of the batch's max
     Q), ``td_loss``/``actor_loss``/``q_mean`` (means over the episode's updates; NaN before
     learning starts), ``eval_return`` (noise-free, NaN where no evaluation ran) and
-    ``wall_time`` (seconds since the run started)."""
+    ``wall_time`` (seconds since the run started); with ``columns=VECTOR_COLUMNS`` (a run of
+    several envs) also ``env``, the training env it ran in."""
 
-    def __init__(self, path: Optional[str] = None):
+    def __init__(self, path: Optional[str] = None, columns=COLUMNS):
         self.rows: List[Dict[str, float]] = []
         self.path = path
+        self.columns = tuple(columns)
         if path and not os.path.exists(path):
             with open(path, "w", newline="") as f:
-                csv.writer(f).writerow(COLUMNS)
+                csv.writer(f).writerow(self.columns)
 
     def append(self, row: Dict[str, float]) -> None:
         """Adds ``row``; with a file, appends it there too (an ``OSError`` leaves the rows in
         memory as they were)."""
-        row = {k: row.get(k, math.nan) for k in COLUMNS}
+        row = {k: row.get(k, math.nan) for k in self.columns}
         if self.path:
             with open(self.path, "a", newline="") as f:
-                csv.writer(f).writerow([_format(row[k]) for k in COLUMNS])
+                csv.writer(f).writerow([_format(row[k]) for k in self.columns])
         self.rows.append(row)
 
     def sync(self) -> None:
@@ -74,9 +78,11 @@ class History:
                     reader.fieldnames = [RENAMED.get(name, name) for name in reader.fieldnames]
                 if "return" not in (reader.fieldnames or ()):
                     raise HistoryError(f"{path} has no return column: not a history.csv")
+                if "env" in reader.fieldnames:
+                    history.columns = VECTOR_COLUMNS
                 for number, record in enumerate(reader, start=2):
                     try:
-                        row = {k: _parse(record.get(k)) for k in COLUMNS}
+                        row = {k: _parse(record.get(k)) for k in history.columns}
                     except (ValueError, TypeError):
                         raise HistoryError(f"{path} line {number} is not a row of numbers") from None
                     if not math.isfinite(row["return"]):
@@ -96,9 +102,9 @@ class History:
             tmp = path + ".tmp"
             with open(tmp, "w", newline="") as f:
                 writer = csv.writer(f)
-                writer.writerow(COLUMNS)
+                writer.writerow(history.columns)
                 for row in history.rows:
-                    writer.writerow([_format(row[k]) for k in COLUMNS])
+                    writer.writerow([_format(row[k]) for k in history.columns])
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)

@@ -9,14 +9,16 @@ from .config import Config, parse_overrides
 from .errors import UserError
 from .rundir import default_name
 
-# What a resumed run may change: the rest of its config is the run's own.
-RESUME_MAY_CHANGE = ("total_steps", "scope", "device")
+# What a resumed run may change: the rest of its config is the run's own. (Sync and async
+# envs step alike, so a run may resume in either mode.)
+RESUME_MAY_CHANGE = ("total_steps", "scope", "device", "vector_mode")
 
 
 def run_config(preset: Optional[str], overrides: Sequence[str] = (), resume: Optional[str] = None,
                **values) -> Config:
     """The run's config: ``preset`` with ``overrides`` (``--set`` texts) and ``values`` (the
-    named options: seed, total_steps, env_id, scope, device; None means not given); or, with
+    named options: seed, total_steps, env_id, scope, device, n_envs, vector_mode; None means
+    not given); or, with
     ``resume``, the resumed run's own config with only ``RESUME_MAY_CHANGE`` changed."""
     from .runner import resume_config  # (TensorFlow: deferred to the run itself)
     values = {k: v for k, v in values.items() if v is not None}

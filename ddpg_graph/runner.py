@@ -21,18 +21,19 @@ from typing import Optional
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoint, rundir
+from . import checkpoint, envs, rundir
 from .agent import Agent
 from .callbacks import Callbacks
 from .config import Config
 from .errors import CheckpointError, Interrupted, RunError, first_line
 from .evaluation import evaluate
-from .history import EpisodeStats, History
+from .history import COLUMNS, VECTOR_COLUMNS, EpisodeStats, History
 from .interrupts import StopRequests
 from .noise import make_noise
 from .oscilloscope import Oscilloscope, ScopeSink
 from .replay import ReplayBuffer
-from .run_envs import EnvSlot, make_run_envs
+from .run_envs import (BadObservation, EnvSlot, VectorSlot, gymnasium_quiet, make_eval_env,
+                       make_train_envs, part_name)
 from .seeds import Seeds
 from .summaries import SummaryWriter
 
@@ -70,16 +71,24 @@ class Trainer:
         c, run_dir = self.config, self.run_dir
         resume_from = _latest_checkpoint(run_dir) if resume else None
         seeds = Seeds(c.seed)
-        env, eval_env = make_run_envs(c, seeds, env, eval_env, resume_from)
-        self.envs = {"env": EnvSlot(env, "env", c.env_id),
-                     "eval_env": EnvSlot(eval_env, "eval_env", c.env_id)}
-        space = env.action_space
+        # the evaluation env first: a route that cannot work fails here, in this process
+        eval_env = make_eval_env(c, seeds, env, eval_env, resume_from)
+        try:
+            train_env = make_train_envs(c, seeds, env, resume_from)
+        except BaseException:
+            envs.close(eval_env)
+            raise
+        self.envs = {"env": VectorSlot(train_env, c.env_id), "eval_env": EnvSlot(eval_env, c.env_id)}
+        space = train_env.single_action_space
         self.low, self.high = space.low.astype(np.float64), space.high.astype(np.float64)
-        self.obs_dim, self.action_dim = env.observation_space.shape[0], space.shape[0]
+        self.obs_dim, self.action_dim = train_env.single_observation_space.shape[0], space.shape[0]
+        self.n_envs = c.n_envs
         self.agent = Agent(c, self.obs_dim, self.low, self.high, seed=seeds.graph)
         self.buffer = ReplayBuffer(c.buffer_size, self.obs_dim, self.action_dim,
                                    seeds.rng("replay"), dtype=np.dtype(c.dtype))
-        self.noise = make_noise(c, self.action_dim, seeds.rng("noise"))
+        # one noise process per env, each with its own generator
+        self.noises = [make_noise(c, self.action_dim, seeds.rng("noise", i))
+                       for i in range(self.n_envs)]
         self.noise_scale = (self.high - self.low) / 2.0 if c.noise_relative else 1.0
         self.warmup_rng = seeds.rng("warmup")
         self.scope = self.scope_sink = None
@@ -88,32 +97,34 @@ class Trainer:
             self._scope_values = np.empty(2 * self.action_dim + 1)
 
         # the loop's own state (state_dict): where the run is
-        self.step = 0
-        self.episode = 0
-        self.obs = None  # None: the next step starts a new episode
-        self.ep_return, self.ep_length = 0.0, 0
-        self.stats = EpisodeStats()
+        self.step = 0  # env steps, all envs together (n_envs per vector step)
+        self.episode = 0  # episodes finished, all envs together
+        self.obs = None  # [N,S] each env's observation; None: the next step starts new episodes
+        self.ep_return = np.zeros(self.n_envs)  # [N] each env's episode so far
+        self.ep_length = np.zeros(self.n_envs, np.int64)
+        self.stats = [EpisodeStats() for _ in range(self.n_envs)]  # its updates' statistics
         self.best_eval = -math.inf
         self.elapsed = 0.0  # wall-clock seconds of earlier sessions of this run
         self.history_rows = 0  # (from a checkpoint: the rows it covers)
         self.last_checkpoint = None
 
+        columns = VECTOR_COLUMNS if self.n_envs > 1 else COLUMNS
         if resume_from:
             self._restore(resume_from)
             self.history = History.load(os.path.join(run_dir, rundir.HISTORY_FILE),
                                         keep=self.history_rows, rewrite=True)
         elif run_dir:
             c.save(os.path.join(run_dir, rundir.CONFIG_FILE))
-            self.history = History(os.path.join(run_dir, rundir.HISTORY_FILE))
+            self.history = History(os.path.join(run_dir, rundir.HISTORY_FILE), columns)
         else:
-            self.history = History()
+            self.history = History(columns=columns)
         self.writer = SummaryWriter(os.path.join(run_dir, rundir.TENSORBOARD_DIR), self.agent.graph,
                                     purge_after=self.episode if resume_from else None) if run_dir else None
         if self.scope and run_dir:
             video = f"scope-from-step{self.step}.mp4" if resume_from else "scope.mp4"
             self.scope_sink = ScopeSink(self.scope, c.scope, os.path.join(run_dir, rundir.SCOPE_DIR),
                                         c.scope_every, c.scope_png_every, video_name=video,
-                                        title=f"ddpg_graph: {c.preset} on {c.env_id}")
+                                        title=f"ddpg_graph: {c.preset} on {c.env_id} (env 0)")
 
     @property
     def stopped_by(self) -> Optional[str]:
@@ -122,6 +133,7 @@ class Trainer:
 
     @property
     def env(self):
+        """The training envs: a Gymnasium vector env of ``n_envs``."""
         return self.envs["env"].env
 
     @property
@@ -140,7 +152,7 @@ class Trainer:
     # -- the loop, in phases ------------------------------------------------------------
     def run(self) -> History:
         """Trains until ``total_steps`` or ``total_episodes``. Ctrl-C or SIGTERM finishes the
-        current step, saves a checkpoint and raises ``Interrupted``."""
+        current vector step, saves a checkpoint and raises ``Interrupted``."""
         bar = _progress_bar(self.config.total_steps, self.step, self.progress)
         started = time.time() - self.elapsed
         stop = StopRequests()
@@ -150,13 +162,14 @@ class Trainer:
                     self._prefill()
                 while self._more_to_do() and not stop.signal and not self.stopped_by:
                     if self.obs is None:
-                        self._begin_episode()
-                    done = self._env_step()
-                    if done:
+                        self._begin_episodes()
+                    ended = self._vector_step()
+                    if ended.any():
                         self.elapsed = time.time() - started
-                        bar.update(self.ep_length)
-                        bar.set_postfix_str(f"ep {self.episode} return {self.ep_return:.1f}")
-                        self._end_episode()
+                        bar.update(self.step - bar.n)
+                        self._end_episodes(ended)
+                        last = self.history.rows[-1]
+                        bar.set_postfix_str(f"ep {last['episode']} return {last['return']:.1f}")
                 self.elapsed = time.time() - started
                 saved = self.save_checkpoint()
         finally:
@@ -175,102 +188,104 @@ class Trainer:
         return self.step < c.total_steps and (not c.total_episodes or self.episode < c.total_episodes)
 
     def _prefill(self) -> None:
-        """``prefill_steps`` uniform random transitions before episode 0, as the Keras
-        notebook fills its memory; they are not part of the history."""
+        """``prefill_steps`` uniform random transitions (rounded up to whole vector steps)
+        before episode 0, as the Keras notebook fills its memory; not part of the history."""
         if not self.config.prefill_steps:
             return
         with self._env_errors("env.reset()"):
             obs, _ = self.env.reset()
-        episode_return = 0.0
-        for _ in range(self.config.prefill_steps):
-            action = self.warmup_rng.uniform(self.low, self.high)
+        episode_return = np.zeros(self.n_envs)
+        for _ in range(-(-self.config.prefill_steps // self.n_envs)):
+            action = self.warmup_rng.uniform(self.low, self.high, (self.n_envs, self.action_dim))
             with self._env_errors("env.step()"):
-                obs2, reward, terminated, truncated, _ = self.env.step(action)
-            episode_return += float(reward)
-            self._store(obs, action, reward, terminated, truncated, obs2, episode_return)
+                obs2, reward, terminated, truncated, info = self.env.step(action)
+            episode_return += reward
+            self._store(obs, action, reward, terminated, truncated, _next_obs(obs2, info),
+                        episode_return)
+            episode_return[terminated | truncated] = 0.0
             obs = obs2
-            if terminated or truncated:
-                with self._env_errors("env.reset()"):
-                    obs, _ = self.env.reset()
-                episode_return = 0.0
 
-    def _begin_episode(self) -> None:
+    def _begin_episodes(self) -> None:
+        """A new episode in every env (at the start, and after a resume that could not
+        restore the envs mid-episode)."""
         with self._env_errors("env.reset()"):
             self.obs, _ = self.env.reset()
-        self.noise.reset(self.episode)
+        for noise in self.noises:
+            noise.reset(self.episode)
 
-    def _env_step(self) -> bool:
-        """One env step: choose the action (training on the way when due), step the env,
-        store the transition. Returns whether the episode ended."""
-        c = self.config
+    def _vector_step(self) -> np.ndarray:
+        """One step of every env: the actions (training on the way when due), the vector
+        env's step, the transitions stored. Returns which envs' episodes ended [N]."""
+        c, n = self.config, self.n_envs
         if self.step < c.warmup_steps:
-            mu, noise, q = self.warmup_rng.uniform(self.low, self.high), 0.0, math.nan
+            mu = self.warmup_rng.uniform(self.low, self.high, (n, self.action_dim))
+            noise, q = np.zeros((n, self.action_dim)), None
         else:
             mu, q = self._act_and_maybe_train()
-            noise = self.noise_scale * self.noise.sample()
+            noise = self.noise_scale * np.stack([process.sample() for process in self.noises])
         action = np.clip(mu + noise, self.low, self.high)
         if self.scope:
-            self._trace_scope(mu, noise, q)
+            self._trace_scope(mu[0], noise[0], math.nan if q is None else q[0])
         with self._env_errors("env.step()"):
-            obs2, reward, terminated, truncated, _ = self.env.step(action)
-        obs2 = np.asarray(obs2)
-        if obs2.shape != (self.obs_dim,) or obs2.dtype.kind not in "fiub":
-            raise RunError(f"the env {self.config.env_id} returned an observation of shape "
-                           f"{obs2.shape} and dtype {obs2.dtype} at step {self.step}; its "
-                           f"observation space is ({self.obs_dim},) of numbers; {self._intact()}")
-        self.ep_return += float(reward)
-        self._store(self.obs, action, reward, terminated, truncated, obs2, self.ep_return)
-        self.obs = obs2
-        self.step += 1
+            obs2, reward, terminated, truncated, info = self.env.step(action)
+        self.ep_return += reward
+        self._store(self.obs, action, reward, terminated, truncated, _next_obs(obs2, info),
+                    self.ep_return)
+        self.obs = obs2  # (an env whose episode ended is already reset: SAME_STEP autoreset)
+        self.step += n
         self.ep_length += 1
         if self.callbacks:
             self.callbacks.fire("on_step", self)
-        return terminated or truncated
+        return terminated | truncated
 
     def _act_and_maybe_train(self):
-        """The policy's action for ``self.obs`` and its Q (NaN when not needed). Once there is
-        enough to learn from, every ``train_every`` steps, the same session.run also trains:
-        ``gradient_steps`` updates, each on its own replay batch."""
+        """The policy's actions for ``self.obs`` [N,A] and their Q [N] (None when not
+        needed). Once there is enough to learn from, every ``train_every`` vector steps, the
+        same session.run also trains: ``updates_per_round`` updates, each on its own batch."""
         c = self.config
         if (len(self.buffer) >= self.start_learning and not c.train_at_episode_end
-                and self.step % c.train_every == 0):
-            batch = self.buffer.sample(c.batch_size, steps=c.gradient_steps)
+                and (self.step // self.n_envs) % c.train_every == 0):
+            k = c.updates_per_round
+            batch = self.buffer.sample(c.batch_size, steps=k)
             started = time.perf_counter()
             mu, stats = self.agent.act_and_train(self.obs, batch)
             stats["seconds"] = time.perf_counter() - started
             self._check_finite(stats, mu)
-            self._record_update(stats, c.gradient_steps)
-            return mu, stats.get("act_q", math.nan)
+            self._record_update(stats, k)
+            return mu, stats["act_q"]
         if self.scope:
             return self.agent.act_with_q(self.obs)
-        return self.agent.act(self.obs), math.nan
+        return self.agent.act(self.obs), None
 
     def _store(self, obs, action, reward, terminated, truncated, obs2, episode_return) -> None:
-        """Adds a transition. Only a true terminal stops bootstrapping; a time limit
-        (truncated) does not. The quirk options apply here."""
+        """Adds one vector step's N transitions. Only a true terminal stops bootstrapping; a
+        time limit (truncated) does not. The quirk options apply here."""
         c = self.config
-        reward = float(reward)
-        if c.terminal_reward and (terminated or truncated):
-            reward = c.terminal_reward if episode_return > 0 else -c.terminal_reward
-        done = 0.0 if c.ignore_done else float(terminated)
-        self.buffer.add(obs, action, reward * c.reward_scale, done, obs2)
+        reward = np.asarray(reward, np.float64)
+        if c.terminal_reward:
+            last = np.where(episode_return > 0, c.terminal_reward, -c.terminal_reward)
+            reward = np.where(terminated | truncated, last, reward)
+        done = np.zeros(len(reward)) if c.ignore_done else terminated.astype(np.float64)
+        self.buffer.add_batch(obs, action, reward * c.reward_scale, done, obs2)
 
     def _record_update(self, stats, updates: int = 1) -> None:
-        """Adds an update's statistics to the episode's, steps the noise's per-update decay
-        and tells the callbacks."""
-        self.stats.add(stats)
+        """Adds an update's statistics to every env's episode, steps the noises' per-update
+        decay and tells the callbacks."""
+        for episode_stats in self.stats:
+            episode_stats.add(stats)
         for _ in range(updates):
-            self.noise.on_update()
+            for noise in self.noises:
+                noise.on_update()
         if self.callbacks:
             stats["updates"] = updates
             self.callbacks.fire("on_update", self, stats)
 
-    def _train_burst(self) -> None:
+    def _train_burst(self, steps: int) -> None:
         """The TF2 article's schedule: as many updates as the episode had steps, at its end."""
         c = self.config
         if len(self.buffer) < self.start_learning:
             return
-        for _ in range(self.ep_length):
+        for _ in range(steps):
             batch = self.buffer.sample(c.batch_size)
             started = time.perf_counter()
             stats = self.agent.train(batch)
@@ -278,35 +293,49 @@ class Trainer:
             self._check_finite(stats)
             self._record_update(stats)
 
-    def _end_episode(self) -> None:
-        """The episode's row (history, TensorBoard), its evaluation and checkpoint when due."""
+    def _end_episodes(self, ended: np.ndarray) -> None:
+        """The rows of the episodes that ended in this vector step, in env order, then one
+        checkpoint if one was due (after every row: each env's state is then consistent)."""
+        links = []
+        for i in np.flatnonzero(ended):
+            links += self._end_episode(int(i))
+        if links:
+            self.save_checkpoint(tuple(dict.fromkeys(links)))
+
+    def _end_episode(self, i: int) -> list:
+        """Env ``i``'s episode: its row (history, TensorBoard), its evaluation when due, a new
+        episode's noise. Returns the checkpoint links due (none, latest, best)."""
         c = self.config
         if c.train_at_episode_end:
-            self._train_burst()
-        row = dict(episode=self.episode, step=self.step, length=self.ep_length,
-                   wall_time=self.elapsed, **self.stats.means())
-        row["return"] = self.ep_return
-        checkpoint_due = self._crossed(c.checkpoint_every_steps)
-        if c.eval_episodes and self._crossed(c.eval_every_steps):
+            self._train_burst(int(self.ep_length[i]))
+        row = dict(episode=self.episode, step=self.step, length=int(self.ep_length[i]),
+                   wall_time=self.elapsed, **self.stats[i].means())
+        row["return"] = float(self.ep_return[i])
+        if self.n_envs > 1:
+            row["env"] = i
+        last_step = self.history.rows[-1]["step"] if self.history.rows else 0
+        checkpoint_due = self._crossed(c.checkpoint_every_steps, last_step)
+        if c.eval_episodes and self._crossed(c.eval_every_steps, last_step):
             with self._env_errors("an evaluation"):
                 row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
             self.callbacks.fire("on_evaluation", self, row["eval_return"])
         self._write_row(row)
         self.callbacks.fire("on_episode_end", self, self.history.rows[-1])
         self.episode += 1
-        self.obs, self.ep_return, self.ep_length = None, 0.0, 0
-        self.stats.reset()
+        self.ep_return[i], self.ep_length[i] = 0.0, 0
+        self.stats[i].reset()
+        self.noises[i].reset(self.episode)
         links = [rundir.LATEST] if checkpoint_due else []
         if row.get("eval_return", -math.inf) > self.best_eval:
             self.best_eval = row["eval_return"]
             links += [rundir.LATEST, rundir.BEST]
-        if links:
-            self.save_checkpoint(tuple(dict.fromkeys(links)))
+        return links
 
-    def _crossed(self, every: int) -> bool:
-        """Whether the episode ending now crossed a multiple of ``every`` env steps (never
-        for 0): evaluation and checkpoint cadence, whatever the episodes' lengths."""
-        return every > 0 and self.step // every > (self.step - self.ep_length) // every
+    def _crossed(self, every: int, last_step: int) -> bool:
+        """Whether the run crossed a multiple of ``every`` env steps (never for 0) since the
+        last row, at ``last_step``: evaluation and checkpoint cadence, whatever the episodes'
+        lengths."""
+        return every > 0 and self.step // every > last_step // every
 
     def _write_row(self, row: dict) -> None:
         with self._writing("history.csv"):
@@ -340,11 +369,22 @@ class Trainer:
     @contextlib.contextmanager
     def _env_errors(self, what: str):
         """An exception from the env's own code stops the run with one line naming the env,
-        its error, the step and what survives (``what``: "env.step()", ...)."""
+        its error, the step and what survives (``what``: "env.step()", ...); so does an
+        observation its space cannot hold, and an ``async`` worker process that died."""
         try:
-            yield
+            with gymnasium_quiet():
+                yield
         except (RunError, Interrupted):
             raise
+        except BadObservation as exc:
+            raise RunError(f"the env {self.config.env_id} {exc} at step {self.step}; its "
+                           f"observation space is ({self.obs_dim},) of numbers; "
+                           f"{self._intact()}") from None
+        except (EOFError, BrokenPipeError, ConnectionError) as exc:  # (the pipe to a worker)
+            self.envs["env"].broken = True
+            raise RunError(f"a worker process of the async envs ({self.config.env_id}) died in "
+                           f"{what} at step {self.step} ({type(exc).__name__}); "
+                           f"{self._intact()}") from None
         except Exception as exc:  # any error of the user's env
             raise RunError(f"the env {self.config.env_id} raised in {what} at step {self.step}: "
                            f"{type(exc).__name__}: {first_line(exc)}; {self._intact()}") from None
@@ -360,6 +400,7 @@ class Trainer:
                            f"({exc.strerror or exc}); {self._intact()}") from None
 
     def _check_finite(self, stats, mu=None) -> None:
+        """A non-finite loss or action stops the run with one line."""
         bad_action = mu is not None and not np.all(np.isfinite(mu))
         if bad_action or not (math.isfinite(stats["td_loss"])
                               and math.isfinite(stats["actor_loss"])):
@@ -373,8 +414,10 @@ class Trainer:
         meta = {"preset": c.preset, "env_id": c.env_id, "obs_dim": self.obs_dim,
                 "action_dim": self.action_dim, "seed": c.seed, "episode": self.episode}
         files = {"agent": self.agent, "replay": self.buffer, "config": _ConfigFile(c), **self.envs}
-        states = {"loop": self, "stats": self.stats, "noise": self.noise,
-                  "warmup": checkpoint.GeneratorState(self.warmup_rng)}
+        states = {"loop": self, "warmup": checkpoint.GeneratorState(self.warmup_rng)}
+        for i in range(self.n_envs):  # env 0's under a one-env run's names (see part_name)
+            states[part_name(i).replace("env", "stats")] = self.stats[i]
+            states[part_name(i).replace("env", "noise")] = self.noises[i]
         if self.scope:
             states["scope"] = self.scope
         return checkpoint.Bundle(meta, files, states)
@@ -396,15 +439,18 @@ class Trainer:
         return self.last_checkpoint
 
     def state_dict(self) -> dict:
-        """The loop's own state: counters, the episode under way, the best evaluation."""
+        """The loop's own state: counters, each env's episode under way, the best evaluation."""
         return {"step": self.step, "episode": self.episode, "obs": self.obs,
                 "ep_return": self.ep_return, "ep_length": self.ep_length,
                 "best_eval": self.best_eval, "elapsed": self.elapsed,
                 "history_rows": len(self.history)}
 
     def load_state_dict(self, state: dict) -> None:
+        n = self.n_envs  # (a one-env run's checkpoints hold scalars and one observation)
         self.step, self.episode = int(state["step"]), int(state["episode"])
-        self.obs, self.ep_return, self.ep_length = state["obs"], state["ep_return"], state["ep_length"]
+        self.obs = None if state["obs"] is None else np.reshape(state["obs"], (n, -1))
+        self.ep_return = np.asarray(state["ep_return"], np.float64).reshape(n)
+        self.ep_length = np.asarray(state["ep_length"], np.int64).reshape(n)
         self.best_eval, self.elapsed = float(state["best_eval"]), float(state["elapsed"])
         self.history_rows = int(state["history_rows"])
 
@@ -412,11 +458,16 @@ class Trainer:
         self.bundle().restore(directory)
         if not self.envs["env"].whole and self.obs is not None:
             print(f"warning: {self.config.env_id} was not restored from its pickle; the resumed "
-                  f"run restores its generator and starts a new episode instead of finishing "
-                  f"episode {self.episode}", file=sys.stderr)
-            self.obs, self.ep_return, self.ep_length = None, 0.0, 0
-            self.stats.reset()
+                  f"run restores its generator and starts new episodes instead of finishing "
+                  f"the ones under way", file=sys.stderr)
+            self._forget_episodes()
         self.last_checkpoint = directory
+
+    def _forget_episodes(self) -> None:
+        self.obs = None
+        self.ep_return[:], self.ep_length[:] = 0.0, 0
+        for episode_stats in self.stats:
+            episode_stats.reset()
 
     def __enter__(self):
         return self
@@ -455,6 +506,17 @@ class _ConfigFile:
 
     def restore(self, directory: str) -> None:
         pass
+
+
+def _next_obs(obs2: np.ndarray, info: dict) -> np.ndarray:
+    """Each env's next observation of this step: ``obs2``'s row, or, for an env whose
+    episode ended (and which the vector env has already reset), its final observation."""
+    if "_final_obs" not in info:
+        return obs2
+    next_obs = obs2.copy()
+    for i in np.flatnonzero(info["_final_obs"]):
+        next_obs[i] = info["final_obs"][i]
+    return next_obs
 
 
 def _make_scope(low: np.ndarray, high: np.ndarray) -> Oscilloscope:

@@ -15,5 +15,13 @@ class Seeds:
         for name, child in zip(self.NAMES, children):
             setattr(self, name, int(child.generate_state(1)[0] & 0x7FFFFFFF))
 
-    def rng(self, name: str) -> np.random.Generator:
-        return np.random.default_rng(getattr(self, name))
+    def sub(self, name: str, index: int) -> int:
+        """Source ``name``'s seed for sub-env ``index`` of a vector env: the source's own for
+        env 0 (a one-env run's), then independent children of it."""
+        if index == 0:
+            return getattr(self, name)
+        child = np.random.SeedSequence(getattr(self, name), spawn_key=(index,))
+        return int(child.generate_state(1)[0] & 0x7FFFFFFF)
+
+    def rng(self, name: str, index: int = 0) -> np.random.Generator:
+        return np.random.default_rng(self.sub(name, index))

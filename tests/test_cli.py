@@ -13,7 +13,8 @@ BAD_INPUTS = [
     (["train", "--preset", "emami", "--set", "tau=0"], "tau must be in (0, 1]"),
     (["train", "--preset", "emami", "--set", "tau=1.5"], "tau must be in (0, 1]"),
     (["train", "--preset", "emami", "--set", "matmul_precision=half"], "matmul_precision must be"),
-    (["train", "--preset", "emami", "--set", "gradient_steps=0"], "gradient_steps must be positive"),
+    (["train", "--preset", "emami", "--set", "gradient_steps=-1"], "gradient_steps must be non-negative"),
+    (["train", "--preset", "emami", "--set", "n_envs=0"], "n_envs must be at least 1, got 0"),
     (["train", "--preset", "emami", "--set", "train_every=0"], "train_every must be positive"),
     (["train", "--preset", "emami", "--set", "actor_lr=-0.001"], "actor_lr must be positive"),
     (["train", "--preset", "emami", "--set", "critic_lr=-1"], "critic_lr must be positive"),
@@ -71,14 +72,19 @@ def test_corrupt_checkpoint_is_refused(tmp_path):
     assert (directory / "model.ckpt.index").read_bytes() == b"not a checkpoint"
 
 
-def test_help_documents_every_option():
-    result = run_module("train", "--help")
-    assert result.returncode == 0
-    for option in ("--preset", "--env", "--seed", "--total-steps", "--logdir", "--set", "--overwrite"):
-        assert option in result.stdout
-    result = run_module("evaluate", "--help")
-    for option in ("--checkpoint", "--episodes", "--json"):
-        assert option in result.stdout
+@pytest.mark.parametrize("command, options", [
+    ("train", ("--preset", "--env", "--seed", "--total-steps", "--logdir", "--set", "--overwrite",
+               "--n-envs", "--vector-mode")),
+    ("evaluate", ("--checkpoint", "--episodes", "--json")),
+])
+def test_help_documents_every_option(command, options, capsys):
+    from ddpg_graph.cli import make_parser
+    with pytest.raises(SystemExit) as exit:
+        make_parser().parse_args([command, "--help"])
+    assert exit.value.code == 0
+    out = capsys.readouterr().out
+    for option in options:
+        assert option in out
 
 
 def test_config_lists_every_key_with_its_preset_value_and_meaning(capsys):

@@ -20,15 +20,17 @@ import ddpg_graph as dg
 from ddpg_graph.video import record_video
 
 TESTS = os.path.join(REPO, "tests")
+# every route trains two envs at once (n_envs=2): each sub-env is made, seeded and pickled
+# through the route; the pre-0.26 one in worker processes (async)
 SMALL = ["--preset", "emami", "--no-progress", "--set", "actor_hidden=32,32",
          "--set", "critic_hidden=32,32", "--set", "buffer_size=2000", "--set", "eval_every_steps=400",
-         "--set", "eval_episodes=1", "--set", "checkpoint_every_steps=200"]
+         "--set", "eval_episodes=1", "--set", "checkpoint_every_steps=200", "--n-envs", "2"]
 ID_ROUTES = {
     "gym: id": ["--env", "gym:Pendulum-v1"],
     "shimmy-registered id": ["--env", "shimmy:GymV26Environment-v0",
                              "--set", 'env_kwargs={"env_id": "Pendulum-v1", '
                                       '"make_kwargs": {"disable_env_checker": true}}'],
-    "package.module:ID": ["--env", "legacy_envs:OldPointMass-v0"],
+    "package.module:ID": ["--env", "legacy_envs:OldPointMass-v0", "--vector-mode", "async"],
 }
 
 
@@ -90,7 +92,7 @@ def test_object_route_trains_resumes_evaluates_records_and_exports(route, tmp_pa
     make = OBJECT_ROUTES[route]
     config = dg.Config.from_preset("emami", actor_hidden=(32, 32), critic_hidden=(32, 32),
                                    buffer_size=2000, eval_every_steps=400, eval_episodes=1,
-                                   checkpoint_every_steps=200)
+                                   checkpoint_every_steps=200, n_envs=2)
     straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
     with dg.train(config.replace(total_steps=800), env=make(), run_dir=straight) as run:
         assert run.config.env_id.startswith("object:")

@@ -7,12 +7,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import toy_envs  # noqa: F401  (registers the toy envs)
-from conftest import run_module
+from conftest import REPO, run_module
 from test_resume import RUN_OPTIONS, assert_same_run, start_training, wait_for_rows
 
 import ddpg_graph as dg
@@ -153,16 +154,16 @@ def test_a_full_disk_stops_with_one_line_naming_the_step_and_the_intact_checkpoi
         target, what, tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     trainer = dg.Trainer(tiny(), str(run_dir), progress=False)
-    original = dg.Trainer._end_episode
+    original = dg.Trainer._end_episodes
     calls = []
 
-    def end_episode(self):  # the disk fills up after the first checkpoints are written
+    def end_episodes(self, ended):  # the disk fills up after the first checkpoints are written
         calls.append(1)
         if len(calls) == 5:
             monkeypatch.setattr(target, full_disk)
-        return original(self)
+        return original(self, ended)
 
-    monkeypatch.setattr(dg.Trainer, "_end_episode", end_episode)
+    monkeypatch.setattr(dg.Trainer, "_end_episodes", end_episodes)
     with pytest.raises(dg.RunError) as caught:
         trainer.run()
     trainer.close()
@@ -264,11 +265,15 @@ def test_evaluate_while_training_with_a_checkpoint_every_episode(tmp_path):
     run_dir = str(tmp_path / "run")
     process = start_training(run_dir, "--total-steps", "100000", "--set", "checkpoint_every_steps=200")
     wait_for_rows(run_dir, 1, process)
-    results = [run_module("evaluate", "--checkpoint", run_dir, "--episodes", "1") for _ in range(3)]
+    evaluations = [subprocess.Popen([sys.executable, "-m", "ddpg_graph", "evaluate", "--checkpoint",
+                                     run_dir, "--episodes", "1"], cwd=REPO, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                   for _ in range(3)]
+    results = [(e.communicate(timeout=120)[1], e.returncode) for e in evaluations]
     process.send_signal(signal.SIGKILL)
     process.communicate()
-    for result in results:
-        assert result.returncode == 0, result.stderr
+    for stderr, status in results:
+        assert status == 0, stderr
 
 
 # -- resumed state that a test must notice if its restore is lost -----------------------------

@@ -212,7 +212,7 @@ def test_actions_respect_asymmetric_bounds(rng):
     agent = make_agent()
     w = randomise(agent, rng, scale=5.0)  # saturate the tanh
     obs = rng.standard_normal((200, OBS_DIM)) * 10
-    actions = agent.act_batch(obs)
+    actions = agent.act(obs)
     assert np.all(actions >= LOW) and np.all(actions <= HIGH)
     np.testing.assert_allclose(actions, np_actor(obs, w, "main/pi"), rtol=1e-10)
     zero = {k: np.zeros_like(v) for k, v in w.items() if k.startswith("main/pi/out")}

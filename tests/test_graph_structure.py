@@ -87,7 +87,7 @@ def test_only_the_ordering_the_math_needs():
 def test_act_alone_and_train_alone_feed_only_their_inputs(rng):
     agent = make_agent()
     obs = rng.standard_normal((5, 3))
-    assert agent.act_batch(obs).shape == (5, 2)  # no batch fed: the batch defaults to no rows
+    assert agent.act(obs).shape == (5, 2)  # no batch fed: the batch defaults to no rows
     before = agent.get_weights()
     agent.act_with_q(obs[0])
     after = agent.get_weights()

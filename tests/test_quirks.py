@@ -45,7 +45,7 @@ def test_total_episodes_stops_the_run(tmp_path):
 def test_noise_decays_per_update_when_asked(tmp_path):
     trainer = trained(tmp_path, noise_sigma=3.0, noise_decay=0.9, noise_decay_on="update")
     updates = 40 - 8  # one per step once the buffer holds a batch
-    assert trainer.noise.sigma == pytest.approx(3.0 * 0.9 ** updates)
+    assert trainer.noises[0].sigma == pytest.approx(3.0 * 0.9 ** updates)
 
 
 def test_bootstrap_on_terminal_quirk(rng):
@@ -69,6 +69,6 @@ def test_train_at_episode_end_updates_in_a_burst(tmp_path, monkeypatch):
                       noise_decay_on="update")
     # 8 episodes of 5 steps; the buffer holds a batch (8) from the end of episode 2 on
     assert len(calls) == 5 * 7
-    assert trainer.noise.sigma == pytest.approx(0.5 ** 35)
+    assert trainer.noises[0].sigma == pytest.approx(0.5 ** 35)
     assert np.isnan(trainer.history.rows[0]["td_loss"])
     assert not np.isnan(trainer.history.rows[1]["td_loss"])

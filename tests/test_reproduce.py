@@ -24,7 +24,7 @@ def test_reproduce_runs_reports_and_resumes(tmp_path, capsys):
     main(["reproduce", "canton", "--resume", run_dir, "--steps", "600", "--no-progress"])
     assert len(History.load(os.path.join(run_dir, "history.csv"))) == 3
     assert main(["reproduce", "canton", "--resume", run_dir, "--set", "tau=0.1"]) == 2
-    assert "only total_steps, scope, device may change" in capsys.readouterr().err
+    assert "only total_steps, scope, device, vector_mode may change" in capsys.readouterr().err
 
 
 def test_each_reproduce_script_is_the_reproduce_command_of_its_preset():

@@ -93,7 +93,7 @@ def test_train_every_and_gradient_steps_schedule(tmp_path, monkeypatch):
     trainer.close()
     # rounds at steps 8, 10, ..., 38 (the buffer holds a batch from step 8 on), 3 updates each
     assert shapes == [(3, 8, 2)] * 16
-    assert trainer.noise.sigma == pytest.approx(0.5 ** 48)
+    assert trainer.noises[0].sigma == pytest.approx(0.5 ** 48)
 
 
 def test_evaluation_and_checkpoint_cadence_counts_steps_not_episodes(tmp_path, monkeypatch):

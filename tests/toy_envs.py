@@ -120,12 +120,49 @@ class OldAPIEnv:
         return np.ones(2, np.float32), 1.0, done, ({"TimeLimit.truncated": True} if done else {})
 
 
+class RandomLengthEnv(gym.Env):
+    """Observation [t, L]: episodes of a length L in 2..6 drawn from its generator at each
+    reset; an odd L ends in a true terminal (``terminated``), an even one in a time limit
+    (``truncated``). Seeded apart, copies of it end their episodes at different steps."""
+
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    observation_space = gym.spaces.Box(-np.inf, np.inf, (2,), np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t, self.length = 0, int(self.np_random.integers(2, 7))
+        return np.array([0, self.length], np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        end = self.t >= self.length
+        obs = np.array([self.t, self.length], np.float32)
+        return obs, float(self.t), end and self.length % 2 == 1, end and self.length % 2 == 0, {}
+
+
+class DyingEnv(CountingEnv):
+    """CountingEnv whose process exits at its ``die_at``-th ``step`` call (the probe step
+    counts), as a simulator that crashes would: for an async worker only."""
+
+    def __init__(self, die_at=30):
+        super().__init__(terminate_at=5)
+        self.die_at, self.calls = die_at, 0
+
+    def step(self, action):
+        self.calls += 1
+        if self.calls == self.die_at:
+            os._exit(3)
+        return super().step(action)
+
+
 def register():
     if "ToyTerminating-v0" not in gym.registry:
         gym.register("ToyTerminating-v0", entry_point=lambda: CountingEnv(terminate_at=5))
         gym.register("ToyTruncating-v0", entry_point=CountingEnv, max_episode_steps=5)
         gym.register("ToyExploding-v0", entry_point=ExplodingEnv)
         gym.register("ToyLateExploding-v0", entry_point=LateExplodingEnv)
+        gym.register("ToyRandomLength-v0", entry_point=RandomLengthEnv)
+        gym.register("ToyDying-v0", entry_point=DyingEnv)
 
 
 register()
