@@ -19,6 +19,7 @@ setup(
         "pygame>=2.5",
         "pillow>=10",
         "ray>=2.60,<2.61",
+        "optuna>=5.0,<5.1",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.8"],

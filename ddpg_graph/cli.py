@@ -64,7 +64,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def make_trainer(args):
     """The Trainer the options ask for: a new run, or the resumed one."""
-    config = launch.run_config(args.preset, args.overrides, resume=args.resume, seed=args.seed,
+    config = launch.run_config(args.preset, args.overrides, resume=args.resume,
+                        config_file=getattr(args, "config_file", None), seed=args.seed,
                         total_steps=args.total_steps, env_id=getattr(args, "env_id", None),
                         scope=args.scope, device=args.device, n_envs=args.n_envs,
                         vector_mode=args.vector_mode)
@@ -172,6 +173,23 @@ def sweep(args) -> int:
     return 0 if counts.get("finished", 0) == len(rows) else 1
 
 
+def tune(args) -> int:
+    """An Optuna study whose trials run on Ray; exit 0 once every trial has ended."""
+    from .tune import load_space, tune as run_tune
+    space = load_space(args.space) if args.space else None
+    out, rows = run_tune(args.preset, args.trials, sampler=args.sampler, pruner=args.pruner,
+                         space=space, out=args.out, address=args.address,
+                         cpus_per_run=args.cpus_per_run, overrides=args.overrides, seed=args.seed,
+                         startup_trials=args.startup_trials, progress=not args.no_progress)
+    counts = {}
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    print(", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+          + f"; {os.path.join(out, 'trials.csv')}, best config: {os.path.join(out, 'best.json')}"
+          f"  (tensorboard --logdir {out})")
+    return 0
+
+
 def config(args) -> int:
     """Every config key: its value in the preset (or the defaults) and its meaning."""
     values = (Config.from_preset(args.preset) if args.preset else Config()).to_dict()
@@ -195,7 +213,10 @@ def make_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("train", help="train an agent from a preset",
                             description="Train a DDPG agent; writes TensorBoard logs, history.csv "
                                         "and checkpoints into the run directory.")
-    p.add_argument("--preset", help=f"one of: {', '.join(sorted(PRESETS))} (required unless --resume)")
+    p.add_argument("--preset", help=f"one of: {', '.join(sorted(PRESETS))} (required unless "
+                                    f"--resume or --config)")
+    p.add_argument("--config", dest="config_file", metavar="FILE",
+                   help="a whole config (a run's config.json, tune's best.json) instead of a preset")
     p.add_argument("--env", dest="env_id",
                    help="a Gymnasium id; gym:ID for the old gym package's ID; package.module:ID to "
                         "import package.module (which registers ID) first (default: the preset's)")
@@ -258,6 +279,32 @@ def make_parser() -> argparse.ArgumentParser:
                         "trial's last checkpoint (default 2)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=sweep)
+
+    p = commands.add_parser("tune", help="search hyperparameters with Optuna, trials on Ray",
+                            description="An Optuna study (TPE or random sampling, a median pruner "
+                                        "on the evaluations) whose trials are training runs on Ray, "
+                                        "each in its own run directory under --out; trials.csv, "
+                                        "best.json and plots there. The same command again goes on "
+                                        "with the same study.")
+    p.add_argument("--preset", required=True, help=f"one of: {', '.join(sorted(PRESETS))}")
+    p.add_argument("--trials", type=int, required=True, help="trials the study holds when done")
+    p.add_argument("--sampler", choices=("tpe", "random"), default="tpe")
+    p.add_argument("--pruner", choices=("median", "none"), default="median")
+    p.add_argument("--space", metavar="FILE", help="a search space (JSON or YAML) instead of the "
+                                                   "default, rl-zoo3's DDPG space")
+    p.add_argument("--startup-trials", type=int, default=5,
+                   help="trials sampled at random, and never pruned, before TPE and the pruner "
+                        "start (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="the sampler's seed and every trial's (default 0)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="a config override for every trial (repeatable), e.g. total_steps=20000")
+    p.add_argument("--out", help="the tune directory (default: runs/tune-PRESET-HASH, the same "
+                                 "for the same command)")
+    p.add_argument("--address", help="a running Ray cluster; default: a local Ray instance")
+    p.add_argument("--cpus-per-run", type=int, default=1,
+                   help="CPUs each trial reserves, and its TensorFlow threads per pool (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=tune)
 
     p = commands.add_parser("config", help="list every config key, its value and its meaning",
                             description="Every config key (what --set takes), its value in the "

@@ -15,13 +15,15 @@ RESUME_MAY_CHANGE = ("total_steps", "scope", "device", "vector_mode")
 
 
 def run_config(preset: Optional[str], overrides: Sequence[str] = (), resume: Optional[str] = None,
-               **values) -> Config:
-    """The run's config: ``preset`` with ``overrides`` (``--set`` texts) and ``values`` (the
-    named options: seed, total_steps, env_id, scope, device, n_envs, vector_mode; None means
-    not given); or, with
-    ``resume``, the resumed run's own config with only ``RESUME_MAY_CHANGE`` changed."""
+               config_file: Optional[str] = None, **values) -> Config:
+    """The run's config: ``preset`` (or the whole config in ``config_file``, e.g. a tune's
+    ``best.json``) with ``overrides`` (``--set`` texts) and ``values`` (the named options:
+    seed, total_steps, env_id, scope, device, n_envs, vector_mode; None means not given); or,
+    with ``resume``, the resumed run's own config with only ``RESUME_MAY_CHANGE`` changed."""
     from .runner import resume_config  # (TensorFlow: deferred to the run itself)
     values = {k: v for k, v in values.items() if v is not None}
+    if config_file and (preset or resume):
+        raise UserError("--config is a whole config: leave out --preset and --resume")
     if resume:
         config = resume_config(resume)
         if preset and preset != config.preset:
@@ -31,14 +33,16 @@ def run_config(preset: Optional[str], overrides: Sequence[str] = (), resume: Opt
             raise UserError(f"a resumed run keeps its config ({fixed[0]} given); only "
                             f"{', '.join(RESUME_MAY_CHANGE)} may change")
         return config.replace(**values) if values else config
-    if not preset:
-        raise UserError("--preset is required (unless --resume is given)")
+    if not preset and not config_file:
+        raise UserError("--preset is required (unless --resume or --config is given)")
     parsed = parse_overrides(overrides)
     for key, value in values.items():
         if key in parsed and parsed[key] != value:
             raise UserError(f"--set {key}={parsed[key]!r} and the option for {key} ({value!r}) "
                             "disagree; give one")
         parsed[key] = value
+    if config_file:
+        return Config.load(config_file).replace(**parsed)
     return Config.from_preset(preset, **parsed)
 
 

@@ -52,11 +52,12 @@ class ReplayBuffer:
     def add_batch(self, s, a, r, done, s2) -> None:
         """Adds N transitions at once (arrays with N rows; ``r`` and ``done`` [N] or [N,1]),
         in order, as N calls of ``add`` would."""
-        n = len(s)
-        index = (self.position + np.arange(n)) % self.capacity
+        n, i = len(s), self.position
+        # rows i..i+n-1, or, where they pass the end, wrapped around to the start
+        rows = slice(i, i + n) if i + n <= self.capacity else (i + np.arange(n)) % self.capacity
         for key, values in zip(FIELDS, (s, a, r, done, s2)):
-            self.storage[key][index] = np.reshape(values, (n, -1))
-        self.position = int((self.position + n) % self.capacity)
+            self.storage[key][rows] = np.reshape(values, (n, -1))
+        self.position = (i + n) % self.capacity
         self.size = min(self.size + n, self.capacity)
 
     def sample(self, batch_size: int, steps: int = 1) -> Dict[str, np.ndarray]:

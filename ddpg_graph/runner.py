@@ -90,6 +90,7 @@ class Trainer:
         self.noises = [make_noise(c, self.action_dim, seeds.rng("noise", i))
                        for i in range(self.n_envs)]
         self.noise_scale = (self.high - self.low) / 2.0 if c.noise_relative else 1.0
+        self._noise_rows = np.zeros((self.n_envs, self.action_dim))  # [N,A] this step's samples
         self.warmup_rng = seeds.rng("warmup")
         self.scope = self.scope_sink = None
         if c.scope != "off" and run_dir:  # (a run in memory has no oscilloscope)
@@ -217,12 +218,15 @@ class Trainer:
         """One step of every env: the actions (training on the way when due), the vector
         env's step, the transitions stored. Returns which envs' episodes ended [N]."""
         c, n = self.config, self.n_envs
+        noise = self._noise_rows
         if self.step < c.warmup_steps:
-            mu = self.warmup_rng.uniform(self.low, self.high, (n, self.action_dim))
-            noise, q = np.zeros((n, self.action_dim)), None
+            mu, q = self.warmup_rng.uniform(self.low, self.high, (n, self.action_dim)), None
+            noise[:] = 0.0
         else:
             mu, q = self._act_and_maybe_train()
-            noise = self.noise_scale * np.stack([process.sample() for process in self.noises])
+            for i, process in enumerate(self.noises):
+                noise[i] = process.sample()
+            noise *= self.noise_scale
         action = np.clip(mu + noise, self.low, self.high)
         if self.scope:
             self._trace_scope(mu[0], noise[0], math.nan if q is None else q[0])
@@ -372,22 +376,24 @@ class Trainer:
         its error, the step and what survives (``what``: "env.step()", ...); so does an
         observation its space cannot hold, and an ``async`` worker process that died."""
         try:
-            with gymnasium_quiet():
+            if self.config.vector_mode == "async":
+                with gymnasium_quiet():
+                    yield
+            else:
                 yield
         except (RunError, Interrupted):
             raise
-        except BadObservation as exc:
-            raise RunError(f"the env {self.config.env_id} {exc} at step {self.step}; its "
-                           f"observation space is ({self.obs_dim},) of numbers; "
-                           f"{self._intact()}") from None
-        except (EOFError, BrokenPipeError, ConnectionError) as exc:  # (the pipe to a worker)
-            self.envs["env"].broken = True
-            raise RunError(f"a worker process of the async envs ({self.config.env_id}) died in "
-                           f"{what} at step {self.step} ({type(exc).__name__}); "
-                           f"{self._intact()}") from None
         except Exception as exc:  # any error of the user's env
-            raise RunError(f"the env {self.config.env_id} raised in {what} at step {self.step}: "
-                           f"{type(exc).__name__}: {first_line(exc)}; {self._intact()}") from None
+            env_id, intact = self.config.env_id, self._intact()
+            if isinstance(exc, BadObservation):
+                raise RunError(f"the env {env_id} {exc} at step {self.step}; its observation "
+                               f"space is ({self.obs_dim},) of numbers; {intact}") from None
+            if self.config.vector_mode == "async" and isinstance(exc, (EOFError, ConnectionError)):
+                self.envs["env"].broken = True  # (the pipe to a worker process that is gone)
+                raise RunError(f"a worker process of the async envs ({env_id}) died in {what} "
+                               f"at step {self.step} ({type(exc).__name__}); {intact}") from None
+            raise RunError(f"the env {env_id} raised in {what} at step {self.step}: "
+                           f"{type(exc).__name__}: {first_line(exc)}; {intact}") from None
 
     @contextlib.contextmanager
     def _writing(self, what: str):

@@ -116,9 +116,10 @@ def default_out(preset: str, plan: dict) -> str:
 
 
 # -- one trial, in a Ray worker ---------------------------------------------------------
-def run_trial(config_dict: dict, run_dir: str) -> dict:
+def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
     """Trains (or resumes) one trial in ``run_dir``; returns its result row. A run that fails
-    or is stopped is a row too (``status``, ``error``), not an exception."""
+    or is stopped is a row too (``status``, ``error``), not an exception; one that a callback
+    stopped says which (``stopped_by``, e.g. ``"Report.on_evaluation"``)."""
     import ray
     quiet_tensorflow()
     from .runner import Trainer, resume_config  # (TensorFlow, imported quietly just above)
@@ -134,9 +135,11 @@ def run_trial(config_dict: dict, run_dir: str) -> dict:
         config = Config.from_dict(config_dict)
         if resume:
             config = resume_config(run_dir).replace(total_steps=config.total_steps)
-        trainer = Trainer(config, run_dir, progress=False, resume=resume)
+        trainer = Trainer(config, run_dir, progress=False, resume=resume, callbacks=callbacks)
         trainer.run()
         row["status"], row["error"] = "finished", ""
+        if trainer.stopped_by:  # (a sweep's trials have no callbacks)
+            row["stopped_by"] = trainer.stopped_by
     except Interrupted as exc:
         row["status"], row["error"] = "stopped", str(exc)
     except (UserError, RunError) as exc:
@@ -211,13 +214,9 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
     configs = {t.name: trial_config(preset, t, overrides, cpus_per_run) for t in trials}  # validates
     plan = {"preset": preset, "seeds": seeds, "grid": grid, "overrides": list(overrides)}
     out = out or default_out(preset, plan)
-    try:
-        lock = RunDir(out, new=False)
-    except RunDirLocked:
-        raise UserError(f"sweep directory {out} is in use by another sweep") from None
+    lock = claim(out, "sweep", PLAN_FILE, plan)
     started = False
     try:
-        _check_plan(out, plan)
         start_ray(address)
         check_resources(cpus_per_run)
         started = True
@@ -226,16 +225,27 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
         lock.close(discard=not started)  # a sweep that never started leaves nothing
 
 
-def _check_plan(out: str, plan: dict) -> None:
-    path = os.path.join(out, PLAN_FILE)
+def claim(out: str, kind: str, plan_file: str, plan: dict) -> RunDir:
+    """Locks ``out``, the directory of a ``kind`` ("sweep", "tune"), for this process, and
+    checks that it holds ``plan`` in ``plan_file`` (written there when new). Another process
+    on it, or another plan in it, is one ``UserError`` line."""
+    try:
+        lock = RunDir(out, new=False)
+    except RunDirLocked:
+        raise UserError(f"{kind} directory {out} is in use by another {kind}") from None
+    path = os.path.join(out, plan_file)
     existing = _read_json(path)
+    problem = None
     if existing is None and os.path.exists(path):
-        raise UserError(f"{path} is not a sweep plan; choose another --out")
-    if existing is not None and existing != plan:
-        raise UserError(f"{out} holds another sweep ({existing['preset']}, seeds "
-                        f"{existing['seeds']}, grid {existing['grid']}); choose another --out")
+        problem = f"{path} is not a {kind} plan; choose another --out"
+    elif existing is not None and existing != plan:
+        problem = f"{out} holds another {kind} (its {plan_file} differs); choose another --out"
+    if problem:
+        lock.close(discard=True)
+        raise UserError(problem)
     if existing is None:
         _write_json(path, plan)
+    return lock
 
 
 def check_reachable(address: str) -> None:

@@ -41,6 +41,15 @@ def random_batch(rng, n=16, done_fraction=0.25):
     }
 
 
+def run_error(trainer) -> str:
+    """The one line ``trainer``'s run stops with (a ``RunError``), the trainer closed."""
+    from ddpg_graph.errors import RunError
+    with pytest.raises(RunError) as caught:
+        trainer.run()
+    trainer.close()
+    return str(caught.value)
+
+
 def run_module(*args, cwd=REPO, timeout=120):
     """Runs ``python -m ddpg_graph ARGS`` in a subprocess; returns the CompletedProcess."""
     import subprocess

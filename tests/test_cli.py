@@ -31,6 +31,11 @@ BAD_INPUTS = [
     (["train"], "--preset"),
     (["train", "--preset", "emami", "--set", "seed=1", "--seed", "2"], "disagree; give one"),
     (["frobnicate"], "invalid choice"),
+    (["tune", "--preset", "emami", "--trials", "0"], "--trials and --cpus-per-run must be at least 1"),
+    (["tune", "--preset", "emami", "--trials", "2", "--space", "/nonexistent.json"],
+     "cannot read the space /nonexistent.json"),
+    (["train", "--config", "/nonexistent.json"], "no config at /nonexistent.json"),
+    (["train", "--config", "best.json", "--preset", "emami"], "--config is a whole config"),
 ]
 
 

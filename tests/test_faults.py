@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import toy_envs  # noqa: F401  (registers the toy envs)
-from conftest import REPO, run_module
+from conftest import REPO, run_error, run_module
 from test_resume import RUN_OPTIONS, assert_same_run, start_training, wait_for_rows
 
 import ddpg_graph as dg
@@ -377,7 +377,6 @@ def test_an_observation_of_another_shape_stops_with_one_line():
     import gymnasium as gym
     import toy_envs
     from conftest import small_config
-    from ddpg_graph.errors import RunError
     from ddpg_graph.runner import Trainer
 
     class Shrinking(gym.Wrapper):
@@ -388,12 +387,9 @@ def test_an_observation_of_another_shape_stops_with_one_line():
 
     trainer = Trainer(small_config(env_id="object:Shrinking", total_steps=50, dtype="float32"),
                       progress=False, env=Shrinking(toy_envs.CountingEnv(terminate_at=5)))
-    with pytest.raises(RunError) as caught:
-        trainer.run()
-    trainer.close()
-    assert str(caught.value) == ("the env object:Shrinking returned an observation of shape (1,) and "
-                                 "dtype float32 at step 2; its observation space is (2,) of "
-                                 "numbers; the run was in memory")
+    assert run_error(trainer) == ("the env object:Shrinking returned an observation of shape (1,) "
+                                  "and dtype float32 at step 2; its observation space is (2,) of "
+                                  "numbers; the run was in memory")
 
 
 def test_a_checkpointed_env_whose_module_is_not_importable_names_the_module(tmp_path):

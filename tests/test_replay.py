@@ -17,6 +17,18 @@ def test_wraps_around_keeping_the_newest():
     assert sorted(buffer.storage["r"][:, 0]) == [7, 8, 9, 10, 11]
 
 
+def test_add_batch_stores_as_adds_one_by_one_across_the_ring_end():
+    """A vector step's N transitions at once: within the ring and wrapping past its end."""
+    batched = ReplayBuffer(5, 2, 1, np.random.default_rng(0))
+    for start, n in ((0, 3), (3, 4), (7, 2), (9, 5)):  # the second and fourth wrap
+        i = np.arange(start, start + n, dtype=np.float64)
+        batched.add_batch(np.stack([i, -i], 1), i[:, None] / 10, i, i % 2, np.stack([i + 1, -i - 1], 1))
+    one_by_one = filled(capacity=5, n=14)
+    for key in one_by_one.storage:
+        np.testing.assert_array_equal(batched.storage[key], one_by_one.storage[key], err_msg=key)
+    assert (batched.position, len(batched)) == (one_by_one.position, len(one_by_one)) == (4, 5)
+
+
 def test_sample_returns_consistent_stored_transitions():
     buffer = filled(capacity=50, n=30)
     batch = buffer.sample(64)

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import toy_envs  # noqa: F401  (registers the toy envs)
-from conftest import REPO, small_config
+from conftest import REPO, run_error, small_config
 from test_resume import assert_same_run, history_without_wall_time, wait_for_rows
 from ddpg_graph.callbacks import Callback
-from ddpg_graph.errors import ConfigError, EnvError, RunError
+from ddpg_graph.errors import ConfigError, EnvError
 from ddpg_graph.runner import Trainer
 
 
@@ -241,12 +241,20 @@ def test_an_env_object_that_does_not_pickle_is_refused_for_async_with_the_fix():
 def test_a_dead_async_worker_stops_the_run_naming_the_intact_checkpoint(tmp_path, capfd):
     config = toy(2, env_id="toy_envs:ToyDying-v0", vector_mode="async", total_steps=200,
                  checkpoint_every_steps=10)
-    trainer = Trainer(config, str(tmp_path / "run"), progress=False)
-    with pytest.raises(RunError) as caught:
-        trainer.run()
-    trainer.close()
+    message = run_error(Trainer(config, str(tmp_path / "run"), progress=False))
     intact = os.path.join(os.path.realpath(tmp_path / "run"), "checkpoints", "step-000000050")
-    assert str(caught.value) == (
+    assert message == (
         f"a worker process of the async envs (toy_envs:ToyDying-v0) died in env.step() at "
         f"step 56 (EOFError); the last checkpoint ({intact}) is intact")
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_an_async_env_that_raises_stops_with_the_env_error_as_one_line(capfd):
+    """The env's own exception, raised in its worker process, is the same one line as in
+    sync mode (Gymnasium's logging of the worker's traceback is held back)."""
+    message = run_error(Trainer(toy(2, env_id="toy_envs:ToyLateExploding-v0",
+                                    vector_mode="async"), progress=False))
+    assert message == ("the env toy_envs:ToyLateExploding-v0 raised in env.step() at "
+                                 "step 22: RuntimeError: the simulator exploded; the run was in "
+                                 "memory")
     assert "Traceback" not in capfd.readouterr().err

@@ -155,6 +155,20 @@ class DyingEnv(CountingEnv):
         return super().step(action)
 
 
+class OffsetEnv(CountingEnv):
+    """CountingEnv of 5-step episodes whose every reward is shifted by ``offset``: a
+    hyperparameter (``env_kwargs``) that decides the returns, for searches with a hopeless
+    region."""
+
+    def __init__(self, offset=0.0):
+        super().__init__(terminate_at=5)
+        self.offset = offset
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        return obs, reward + self.offset, terminated, truncated, info
+
+
 def register():
     if "ToyTerminating-v0" not in gym.registry:
         gym.register("ToyTerminating-v0", entry_point=lambda: CountingEnv(terminate_at=5))
@@ -163,6 +177,7 @@ def register():
         gym.register("ToyLateExploding-v0", entry_point=LateExplodingEnv)
         gym.register("ToyRandomLength-v0", entry_point=RandomLengthEnv)
         gym.register("ToyDying-v0", entry_point=DyingEnv)
+        gym.register("ToyOffset-v0", entry_point=OffsetEnv)
 
 
 register()

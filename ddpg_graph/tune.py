@@ -1,0 +1,359 @@
+"""Hyperparameter search with Optuna, its trials as Ray tasks: ``python -m ddpg_graph tune``.
+
+The study is Optuna's: its sampler (TPE or random) chooses each trial's values through the
+ask/tell interface, and its median pruner stops trials whose evaluations trail the others'.
+A trial is a normal training run, run as ``sweep`` runs its trials (``sweep.run_trial``: a
+Ray worker process of its own, its own run directory, resumable checkpoints). Each of its
+evaluations is reported to the study by a callback (``Report``), which stops the run cleanly
+(a checkpoint, a complete history) when the pruner says so. A trial's value is its last
+evaluation's return.
+
+The search space is data (``DEFAULT_SPACE``, or ``--space FILE``, JSON or YAML): a name per
+sampled value, with ``choices`` (a list, or a mapping of names to values) or ``low``/``high``
+(integers: ``suggest_int``; else ``suggest_float``; ``log``: a log scale), and ``sets``: the
+config keys it sets (default: its name). Every value a space can produce is checked by
+``Config`` before anything runs.
+
+Files in the tune directory: ``tune.json`` (the plan), ``study.journal`` (Optuna's journal
+storage: processes on one machine, and nodes sharing the directory, share it), one run
+directory per trial (``trial-0003``), ``trials.csv``, ``best.json`` (the best trial's whole
+config: ``train --config best.json`` reproduces it) and ``history.png``/``importance.png``
+(Optuna's plots). Running the same command again continues the study: finished trials are
+kept, trials that were running resume from their checkpoints.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import warnings
+from typing import Dict, List, Optional, Sequence
+
+from . import sweep as sweeps
+from .config import Config, parse_overrides
+from .errors import ConfigError, Interrupted, UserError, first_line
+from .interrupts import StopRequests
+
+PLAN_FILE = "tune.json"
+JOURNAL_FILE = "study.journal"
+TRIALS_FILE = "trials.csv"
+BEST_FILE = "best.json"
+STUDY_NAME = "ddpg_graph"
+SAMPLERS = ("tpe", "random")
+PRUNERS = ("median", "none")
+
+# rl-zoo3's DDPG sampler (rl_zoo3/hyperparams_opt.py, sample_ddpg_params), in this package's
+# keys: one learning rate for both networks, gradient_steps = train_freq, SB3's
+# "ornstein-uhlenbeck"/"normal"/None noises as ou/gaussian/none with their std as sigma.
+DEFAULT_SPACE = {
+    "gamma": {"choices": [0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999]},
+    "learning_rate": {"low": 1e-5, "high": 1.0, "log": True, "sets": ["actor_lr", "critic_lr"]},
+    "batch_size": {"choices": [16, 32, 64, 100, 128, 256, 512, 1024, 2048]},
+    "buffer_size": {"choices": [10_000, 100_000, 1_000_000]},
+    "tau": {"choices": [0.001, 0.005, 0.01, 0.02, 0.05, 0.08]},
+    "train_freq": {"choices": [1, 4, 8, 16, 32, 64, 128, 256, 512],
+                   "sets": ["train_every", "gradient_steps"]},
+    "noise": {"choices": ["ou", "gaussian", "none"]},
+    "noise_sigma": {"low": 0.0, "high": 1.0},
+    "net_arch": {"choices": {"small": [64, 64], "medium": [256, 256], "big": [400, 300]},
+                 "sets": ["actor_hidden", "critic_hidden"]},
+}
+
+
+# -- the space ----------------------------------------------------------------------------
+def load_space(path: str) -> dict:
+    """A space from a JSON or YAML file (one ``UserError`` line if it does not read)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as exc:
+        raise UserError(f"cannot read the space {path}: {exc.strerror}") from None
+    try:
+        if path.endswith((".yaml", ".yml")):
+            import yaml
+            space = yaml.safe_load(text)
+        else:
+            space = json.loads(text)
+    except Exception as exc:  # the parser's own error, whatever its kind
+        raise UserError(f"cannot read the space {path}: {first_line(exc)}") from None
+    if not isinstance(space, dict) or not space:
+        raise UserError(f"the space {path} must map names to their ranges")
+    return space
+
+
+def check_space(space: dict, base: dict, preset: str) -> None:
+    """Refuses a space that can produce a config ``Config`` refuses: each bound and choice,
+    set alone on the preset and the tune's overrides (one line naming the value)."""
+    for name, spec in space.items():
+        if not isinstance(spec, dict) or not (("choices" in spec) ^ ("low" in spec and "high" in spec)):
+            raise ConfigError(f"space {name!r}: give either choices or low and high")
+        sets = spec.get("sets", [name])
+        if not isinstance(sets, list) or not sets:
+            raise ConfigError(f"space {name!r}: sets must list config keys")
+        choices = spec["choices"] if "choices" in spec else [spec["low"], spec["high"]]
+        if isinstance(choices, dict):
+            choices = list(choices.values())
+        if not isinstance(choices, list) or not choices:
+            raise ConfigError(f"space {name!r}: choices must be a non-empty list or mapping")
+        if "low" in spec and not spec["low"] <= spec["high"]:
+            raise ConfigError(f"space {name!r}: low must not exceed high")
+        for value in choices:
+            try:
+                Config.from_preset(preset, **dict(base, **{key: value for key in sets}))
+            except UserError as exc:
+                raise ConfigError(f"space {name!r} can give {value!r}, which the config "
+                                  f"refuses: {exc}") from None
+
+
+def sample(trial, space: dict) -> Dict[str, object]:
+    """The config values ``trial`` (an Optuna trial) draws from ``space``."""
+    values = {}
+    for name, spec in space.items():
+        if "choices" in spec:
+            choices = spec["choices"]
+            if isinstance(choices, dict):  # named values (Optuna stores the name)
+                value = choices[trial.suggest_categorical(name, list(choices))]
+            else:
+                value = trial.suggest_categorical(name, choices)
+        elif all(isinstance(spec[k], int) and not isinstance(spec[k], bool) for k in ("low", "high")):
+            value = trial.suggest_int(name, spec["low"], spec["high"], log=spec.get("log", False))
+        else:
+            value = trial.suggest_float(name, float(spec["low"]), float(spec["high"]),
+                                        log=spec.get("log", False))
+        for key in spec.get("sets", [name]):
+            values[key] = value
+    return values
+
+
+# -- one trial's evaluations, reported from its Ray worker --------------------------------
+class Report:
+    """A trainer callback in the trial's process: each evaluation's return goes to the study
+    (``trial.report`` at the env step); when the pruner says so, the run stops cleanly."""
+
+    def __init__(self, journal: str, trial_id: int, pruner: str, startup: int, warmup: int):
+        self.journal, self.trial_id = journal, trial_id
+        self.pruner, self.startup, self.warmup = pruner, startup, warmup
+        self._trial = None
+
+    def on_evaluation(self, trainer, value):
+        import optuna
+        if self._trial is None:
+            optuna.logging.set_verbosity(optuna.logging.WARNING)
+            study = optuna.load_study(study_name=STUDY_NAME, storage=_storage(self.journal),
+                                      pruner=make_pruner(self.pruner, self.startup, self.warmup))
+            self._trial = optuna.trial.Trial(study, self.trial_id)
+        with warnings.catch_warnings():  # (a resumed trial reports its steps again, alike)
+            warnings.simplefilter("ignore")
+            self._trial.report(float(value), trainer.step)
+        return False if self._trial.should_prune() else None
+
+
+def make_pruner(name: str, startup: int, warmup: int):
+    import optuna
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(n_startup_trials=startup, n_warmup_steps=warmup)
+
+
+def make_sampler(name: str, seed: int, startup: int):
+    import optuna
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(n_startup_trials=startup, seed=seed)
+
+
+def _storage(journal: str):
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+    return JournalStorage(JournalFileBackend(journal))
+
+
+# -- the driver -----------------------------------------------------------------------------
+def tune(preset: str, trials: int, sampler: str = "tpe", pruner: str = "median",
+         space: Optional[dict] = None, out: Optional[str] = None, address: Optional[str] = None,
+         cpus_per_run: int = 1, overrides: Sequence[str] = (), seed: int = 0,
+         startup_trials: int = 5, progress: bool = True) -> tuple:
+    """Runs a study of ``trials`` trials of ``preset`` on Ray; returns the tune directory and
+    the trials' rows (also in ``trials.csv``). ``space``: a space (see the module's
+    docstring; default ``DEFAULT_SPACE``); ``overrides``: ``--set`` texts for every trial;
+    ``seed``: the sampler's, and every trial's run seed."""
+    try:
+        import optuna
+    except ImportError:
+        raise UserError("tune needs Optuna: pip install 'optuna==5.0.0'") from None
+    if trials < 1 or cpus_per_run < 1 or startup_trials < 0:
+        raise ConfigError("--trials and --cpus-per-run must be at least 1, --startup-trials at least 0")
+    if sampler not in SAMPLERS or pruner not in PRUNERS:
+        raise ConfigError(f"--sampler is one of {SAMPLERS}, --pruner one of {PRUNERS}")
+    space = DEFAULT_SPACE if space is None else space
+    base = {"intra_op_threads": cpus_per_run, "inter_op_threads": cpus_per_run, "seed": seed}
+    base.update(parse_overrides(overrides))
+    check_space(space, base, preset)
+    config = Config.from_preset(preset, **base)
+    plan = {"preset": preset, "sampler": sampler, "pruner": pruner, "space": space,
+            "overrides": list(overrides), "seed": seed, "startup_trials": startup_trials}
+    out = out or sweeps.default_out(preset, plan).replace("sweep-", "tune-")
+    if address:
+        sweeps.check_reachable(address)
+    lock = sweeps.claim(out, "tune", PLAN_FILE, plan)
+    started = False
+    try:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        journal = os.path.join(os.path.abspath(out), JOURNAL_FILE)
+        warmup = config.eval_every_steps  # (the first evaluation is never pruned)
+        study = optuna.create_study(study_name=STUDY_NAME, storage=_storage(journal),
+                                    direction="maximize", load_if_exists=True,
+                                    sampler=make_sampler(sampler, seed, startup_trials),
+                                    pruner=make_pruner(pruner, startup_trials, warmup))
+        sweeps.start_ray(address)
+        sweeps.check_resources(cpus_per_run)
+        started = True
+        report = dict(journal=journal, pruner=pruner, startup=startup_trials, warmup=warmup)
+        rows = _drive(study, trials, space, preset, base, out, cpus_per_run, report, progress)
+        return out, rows
+    finally:
+        lock.close(discard=not started)
+
+
+def trial_dir(out: str, number: int) -> str:
+    return os.path.join(out, f"trial-{number:04d}")
+
+
+def _drive(study, trials, space, preset, base, out, cpus_per_run, report, progress) -> List[dict]:
+    import optuna
+    import ray
+    from tqdm import tqdm
+    State = optuna.trial.TrialState
+    task = ray.remote(max_calls=1)(sweeps.run_trial)  # a worker process per trial
+    running = {}  # ray task -> optuna trial number
+
+    def submit(number: int, trial_id: int, config: Config) -> None:
+        callback = Report(trial_id=trial_id, **report)
+        ref = task.options(name=f"trial-{number}", num_cpus=cpus_per_run, max_retries=2,
+                           retry_exceptions=False).remote(config.to_dict(), trial_dir(out, number),
+                                                          [callback])
+        running[ref] = number
+
+    # trials a killed driver left running: resumed from their checkpoints, with their values
+    for frozen in study.get_trials(deepcopy=False, states=(State.RUNNING,)):
+        config = Config.from_preset(preset, **dict(base, **_values(frozen, space)))
+        submit(frozen.number, frozen._trial_id, config)
+    slots = max(int(ray.cluster_resources().get("CPU", 1) // cpus_per_run), 1)
+    ended = len(study.get_trials(deepcopy=False, states=(State.COMPLETE, State.PRUNED, State.FAIL)))
+    bar = tqdm(total=trials, initial=min(ended, trials), disable=not progress, unit="trial",
+               dynamic_ncols=True, desc="tune")
+    stop = StopRequests()
+    try:
+        with stop:
+            while not stop.signal and (running or ended + len(running) < trials):
+                while not stop.signal and len(running) < slots and ended + len(running) < trials:
+                    trial = study.ask()
+                    config = Config.from_preset(preset, **dict(base, **sample(trial, space)))
+                    submit(trial.number, trial._trial_id, config)
+                ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+                for ref in ready:
+                    number = running.pop(ref)
+                    _tell(study, number, ref, bar)
+                    ended += 1
+                    bar.update(1)
+                    _write_results(study, out, space)
+            if stop.signal:
+                bar.write("stopping: each running trial saves a checkpoint")
+                for ref in running:
+                    ray.cancel(ref)
+                ray.wait(list(running), num_returns=len(running), timeout=sweeps.CANCEL_GRACE_S)
+    finally:
+        bar.close()
+    rows = _write_results(study, out, space)
+    if stop.signal:
+        raise Interrupted(f"tune stopped; the running trials saved a checkpoint; the same "
+                          f"command (--out {out}) goes on", stop.signal)
+    return rows
+
+
+def _values(frozen, space: dict) -> Dict[str, object]:
+    """The config values of a trial's stored parameters (as ``sample`` set them)."""
+    values = {}
+    for name, spec in space.items():
+        value = frozen.params[name]
+        if isinstance(spec.get("choices"), dict):
+            value = spec["choices"][value]
+        for key in spec.get("sets", [name]):
+            values[key] = value
+    return values
+
+
+def _tell(study, number: int, ref, bar) -> None:
+    """Tells the study how trial ``number`` ended: its last evaluation's return, pruned (the
+    ``Report`` callback stopped it) or failed."""
+    import optuna
+    import ray
+    State = optuna.trial.TrialState
+    try:
+        row = ray.get(ref)
+    except ray.exceptions.RayError as exc:
+        row = {"status": "failed", "error": f"its process died 3 times; last: {type(exc).__name__}"}
+    value = row.get("eval_return", math.nan)
+    if row.get("stopped_by", "").startswith("Report."):
+        study.tell(number, state=State.PRUNED)
+        bar.write(f"trial {number}: pruned at step {row['env_steps']}")
+    elif row["status"] == "finished" and isinstance(value, float) and math.isfinite(value):
+        study.tell(number, value)
+        bar.write(f"trial {number}: {value:.1f}")
+    else:
+        study.tell(number, state=State.FAIL)
+        bar.write(f"trial {number}: failed: {row.get('error') or 'no evaluation'}")
+
+
+def _write_results(study, out: str, space: dict) -> List[dict]:
+    """``trials.csv``, ``best.json`` and the plots, from the study as it is."""
+    import optuna
+    State = optuna.trial.TrialState
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        result = sweeps._read_json(trial_dir(out, trial.number) + ".json") or {}
+        row = {"trial": trial.number, **{name: trial.params.get(name, "") for name in space},
+               "state": trial.state.name.lower(),
+               "value": trial.value if trial.value is not None else math.nan,
+               "best_eval": max(trial.intermediate_values.values(), default=math.nan),
+               "steps": result.get("env_steps", ""), "wall_time": result.get("wall_time", ""),
+               "node": result.get("node", "")}
+        rows.append(row)
+    _write_csv(os.path.join(out, TRIALS_FILE), rows)
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == State.COMPLETE]
+    if complete:
+        best = max(complete, key=lambda t: t.value)
+        config = Config.load(os.path.join(trial_dir(out, best.number), "config.json"))
+        config.save(os.path.join(out, BEST_FILE) + ".tmp")
+        os.replace(os.path.join(out, BEST_FILE) + ".tmp", os.path.join(out, BEST_FILE))
+        _plot(study, out)
+    return rows
+
+
+def _plot(study, out: str) -> None:
+    """Optuna's optimisation history and parameter importances as PNGs (the importances once
+    there are enough complete trials to compute them)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as plots
+    with warnings.catch_warnings():  # (Optuna's "experimental feature" warnings)
+        warnings.simplefilter("ignore")
+        for name, draw in (("history.png", plots.plot_optimization_history),
+                           ("importance.png", plots.plot_param_importances)):
+            try:
+                axes = draw(study)
+            except (ValueError, RuntimeError, ZeroDivisionError):  # too few trials for it yet
+                continue
+            axes.figure.savefig(os.path.join(out, name), dpi=100, bbox_inches="tight")
+            plt.close(axes.figure)
+
+
+def _write_csv(path: str, rows: List[dict]) -> None:
+    columns = list(rows[0]) if rows else ["trial", "state", "value"]
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows({k: sweeps._cell(v) for k, v in row.items()} for row in rows)
+    os.replace(path + ".tmp", path)
