@@ -174,7 +174,8 @@ def sweep(args) -> int:
 
 
 def tune(args) -> int:
-    """An Optuna study whose trials run on Ray; exit 0 once every trial has ended."""
+    """An Optuna study whose trials run on Ray; exit 0 once every trial has ended and one at
+    least completed (exit 1: none did, so there is no best.json)."""
     from .tune import load_space, tune as run_tune
     space = load_space(args.space) if args.space else None
     out, rows = run_tune(args.preset, args.trials, sampler=args.sampler, pruner=args.pruner,
@@ -187,7 +188,7 @@ def tune(args) -> int:
     print(", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
           + f"; {os.path.join(out, 'trials.csv')}, best config: {os.path.join(out, 'best.json')}"
           f"  (tensorboard --logdir {out})")
-    return 0
+    return 0 if counts.get("complete") else 1
 
 
 def config(args) -> int:

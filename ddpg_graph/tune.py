@@ -1,7 +1,8 @@
 """Hyperparameter search with Optuna, its trials as Ray tasks: ``python -m ddpg_graph tune``.
 
 The study is Optuna's: its sampler (TPE or random) chooses each trial's values through the
-ask/tell interface, and its median pruner stops trials whose evaluations trail the others'.
+ask/tell interface, and its median pruner stops trials whose evaluations trail the others'
+(from a third of a trial's steps on).
 A trial is a normal training run, run as ``sweep`` runs its trials (``sweep.run_trial``: a
 Ray worker process of its own, its own run directory, resumable checkpoints). Each of its
 evaluations is reported to the study by a callback (``Report``), which stops the run cleanly
@@ -201,7 +202,9 @@ def tune(preset: str, trials: int, sampler: str = "tpe", pruner: str = "median",
     try:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         journal = os.path.join(os.path.abspath(out), JOURNAL_FILE)
-        warmup = config.eval_every_steps  # (the first evaluation is never pruned)
+        # no pruning in a trial's first third, as rl-zoo3 (n_warmup_steps = n_evaluations // 3):
+        # its first evaluations are too early to tell (MedianPruner prunes from step warmup on)
+        warmup = config.total_steps // 3
         study = optuna.create_study(study_name=STUDY_NAME, storage=_storage(journal),
                                     direction="maximize", load_if_exists=True,
                                     sampler=make_sampler(sampler, seed, startup_trials),

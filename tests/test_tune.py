@@ -80,7 +80,7 @@ def test_a_study_ends_its_trials_prunes_the_hopeless_and_best_json_reproduces(lo
         history_without_wall_time(tunes.trial_dir(out, int(best["trial"])))
 
 
-def test_a_killed_driver_resumes_the_study_without_repeating_finished_trials(tmp_path):
+def test_a_killed_driver_resumes_the_study_without_repeating_finished_trials(local_ray, tmp_path):
     """SIGKILL of the driver mid-study; the same command again ends with the planned number
     of trials, each run once: finished trials untouched, the running ones resumed."""
     out = str(tmp_path / "tune")
@@ -103,8 +103,7 @@ def test_a_killed_driver_resumes_the_study_without_repeating_finished_trials(tmp
     before = {r["trial"]: os.path.getmtime(os.path.join(tunes.trial_dir(out, int(r["trial"])),
                                                         "history.csv"))
               for r in read_trials(out) if r["state"] == "complete"}
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    assert main(tune_args(out, 4, "--space", str(space))) == 0  # (here, on the local Ray)
     rows = read_trials(out)
     assert [r["trial"] for r in rows] == ["0", "1", "2", "3"]
     assert running  # (it was killed mid-study: these resumed)
