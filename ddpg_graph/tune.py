@@ -109,19 +109,26 @@ def check_space(space: dict, base: dict, preset: str) -> None:
 
 def sample(trial, space: dict) -> Dict[str, object]:
     """The config values ``trial`` (an Optuna trial) draws from ``space``."""
+    params = {}
+    for name, spec in space.items():
+        if "choices" in spec:  # named values (a mapping): Optuna stores the name
+            params[name] = trial.suggest_categorical(name, list(spec["choices"]))
+        elif all(isinstance(spec[k], int) and not isinstance(spec[k], bool) for k in ("low", "high")):
+            params[name] = trial.suggest_int(name, spec["low"], spec["high"], log=spec.get("log", False))
+        else:
+            params[name] = trial.suggest_float(name, float(spec["low"]), float(spec["high"]),
+                                               log=spec.get("log", False))
+    return config_values(params, space)
+
+
+def config_values(params: dict, space: dict) -> Dict[str, object]:
+    """The config values of a trial's parameters (as Optuna stores them): a named choice's
+    value, set on every key of the entry's ``sets``."""
     values = {}
     for name, spec in space.items():
-        if "choices" in spec:
-            choices = spec["choices"]
-            if isinstance(choices, dict):  # named values (Optuna stores the name)
-                value = choices[trial.suggest_categorical(name, list(choices))]
-            else:
-                value = trial.suggest_categorical(name, choices)
-        elif all(isinstance(spec[k], int) and not isinstance(spec[k], bool) for k in ("low", "high")):
-            value = trial.suggest_int(name, spec["low"], spec["high"], log=spec.get("log", False))
-        else:
-            value = trial.suggest_float(name, float(spec["low"]), float(spec["high"]),
-                                        log=spec.get("log", False))
+        value = params[name]
+        if isinstance(spec.get("choices"), dict):
+            value = spec["choices"][value]
         for key in spec.get("sets", [name]):
             values[key] = value
     return values
@@ -240,7 +247,7 @@ def _drive(study, trials, space, preset, base, out, cpus_per_run, report, progre
 
     # trials a killed driver left running: resumed from their checkpoints, with their values
     for frozen in study.get_trials(deepcopy=False, states=(State.RUNNING,)):
-        config = Config.from_preset(preset, **dict(base, **_values(frozen, space)))
+        config = Config.from_preset(preset, **dict(base, **config_values(frozen.params, space)))
         submit(frozen.number, frozen._trial_id, config)
     slots = max(int(ray.cluster_resources().get("CPU", 1) // cpus_per_run), 1)
     ended = len(study.get_trials(deepcopy=False, states=(State.COMPLETE, State.PRUNED, State.FAIL)))
@@ -273,18 +280,6 @@ def _drive(study, trials, space, preset, base, out, cpus_per_run, report, progre
         raise Interrupted(f"tune stopped; the running trials saved a checkpoint; the same "
                           f"command (--out {out}) goes on", stop.signal)
     return rows
-
-
-def _values(frozen, space: dict) -> Dict[str, object]:
-    """The config values of a trial's stored parameters (as ``sample`` set them)."""
-    values = {}
-    for name, spec in space.items():
-        value = frozen.params[name]
-        if isinstance(spec.get("choices"), dict):
-            value = spec["choices"][value]
-        for key in spec.get("sets", [name]):
-            values[key] = value
-    return values
 
 
 def _tell(study, number: int, ref, bar) -> None:
