@@ -21,7 +21,9 @@ from .sweep import sweep as run_sweep
 from .video import record_video
 
 # The modules that import TensorFlow (the runner, evaluation, export) are imported inside the
-# commands: main() imports TensorFlow first, quietly (entry.quiet_tensorflow).
+# commands, which load TensorFlow (entry.load_tensorflow) once their input is checked: --help,
+# bad options and config values, config, compare and the drivers of sweep and tune (whose
+# trials load it in their Ray workers) answer in a fraction of a second.
 
 
 class Parser(argparse.ArgumentParser):
@@ -69,6 +71,7 @@ def make_trainer(args):
                         total_steps=args.total_steps, env_id=getattr(args, "env_id", None),
                         scope=args.scope, device=args.device, n_envs=args.n_envs,
                         vector_mode=args.vector_mode)
+    entry.load_tensorflow()
     return launch.make_trainer(config, args.logdir, resume=args.resume, overwrite=args.overwrite,
                         progress=not args.no_progress)
 
@@ -88,19 +91,20 @@ def train(args) -> int:
 
 def reproduce(args) -> int:
     """A tutorial's preset: train, evaluate, record, check against its reference curve."""
-    from .reproduce import reproduce as run
     trainer, run_dir = make_trainer(args)
+    from .reproduce import reproduce as run  # (TensorFlow: loaded by make_trainer)
     return 0 if run(trainer, run_dir) else 1
 
 
 def evaluate(args) -> int:
-    from .evaluation import evaluate as run_episodes, load_checkpoint_agent
     if args.episodes <= 0:
         raise UserError(f"--episodes must be positive, got {args.episodes}")
     if args.video:
         if not args.video.lower().endswith(".mp4"):
             raise UserError(f"--video writes MP4 files: name it FILE.mp4, not {args.video}")
         writable_file(args.video)
+    entry.load_tensorflow()
+    from .evaluation import evaluate as run_episodes, load_checkpoint_agent
     config, agent, env = load_checkpoint_agent(args.checkpoint)
     try:
         returns = run_episodes(agent, env, args.episodes)
@@ -125,6 +129,7 @@ def evaluate(args) -> int:
 
 def export(args) -> int:
     """The checkpoint's deterministic actor as a SavedModel or a frozen GraphDef."""
+    entry.load_tensorflow()
     from .policy_export import check_target, export as write
     from .evaluation import load_checkpoint_agent
     check_target(args.out)  # before the checkpoint is loaded
@@ -329,8 +334,7 @@ FLAG_HINTS = {RunDirNotEmpty: "; pass --resume to continue its run, --overwrite 
 
 
 def main(argv=None) -> int:
-    def dispatch():
-        entry.quiet_tensorflow()  # (inside run_safely: Ctrl-C during the import is one line too)
+    def dispatch():  # (inside run_safely: Ctrl-C while TensorFlow loads is one line too)
         args = make_parser().parse_args(argv)
         return args.func(args)
 

@@ -44,6 +44,8 @@ def load_checkpoint_agent(path: str, attempts: int = 3) -> tuple:
 def _load(path: str, directory: str) -> tuple:
     if not os.path.exists(os.path.join(directory, rundir.CONFIG_FILE)):
         raise CheckpointError(f"no checkpoint at {path}")
+    if directory == path and os.path.exists(os.path.join(path, rundir.LOCK_FILE)):  # a run directory
+        raise CheckpointError(f"no checkpoint at {path}: its run has not written one yet")
     config = Config.load(os.path.join(directory, rundir.CONFIG_FILE))
     seeds = Seeds(config.seed)
     env = make_eval_env(config, seeds, checkpoint_dir=directory)

@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 
 from .config import Config, parse_overrides
 from .errors import UserError
-from .rundir import default_name
+from .rundir import default_name, resume_config
 
 # What a resumed run may change: the rest of its config is the run's own. (Sync and async
 # envs step alike, so a run may resume in either mode.)
@@ -20,7 +20,6 @@ def run_config(preset: Optional[str], overrides: Sequence[str] = (), resume: Opt
     ``best.json``) with ``overrides`` (``--set`` texts) and ``values`` (the named options:
     seed, total_steps, env_id, scope, device, n_envs, vector_mode; None means not given); or,
     with ``resume``, the resumed run's own config with only ``RESUME_MAY_CHANGE`` changed."""
-    from .runner import resume_config  # (TensorFlow: deferred to the run itself)
     values = {k: v for k, v in values.items() if v is not None}
     if config_file and (preset or resume):
         raise UserError("--config is a whole config: leave out --preset and --resume")

@@ -263,7 +263,9 @@ def _check_tf_keras(model, kind: str) -> None:
     if type(model).__module__.split(".")[0] == "keras":
         raise ConfigError(f"the {kind} factory returned a Keras 3 model ({type(model).__name__}), "
                           "which has no graph mode: build it with tf_keras (import tf_keras; "
-                          "tf_keras.Sequential, tf_keras.layers), not keras or tf.keras")
+                          "tf_keras.Sequential, tf_keras.layers), not keras or tf.keras (which "
+                          "is tf_keras on the command line, and in Python when "
+                          "TF_USE_LEGACY_KERAS=1 is set before TensorFlow is imported)")
     raise ConfigError(f"the {kind} factory must return a tf_keras model, got {type(model).__name__}")
 
 

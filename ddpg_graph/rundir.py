@@ -17,7 +17,8 @@ import time
 from typing import Optional
 
 from . import checkpoint
-from .errors import RunDirLocked, RunDirNotEmpty, UserError
+from .config import Config
+from .errors import CheckpointError, RunDirLocked, RunDirNotEmpty, UserError
 
 # The layout of a run directory (the config file is in each checkpoint too).
 CONFIG_FILE = "config.json"
@@ -183,3 +184,12 @@ def default_name(parent: str, stem: str) -> str:
     """``parent/stem-YYYYmmdd-HHMMSS-PID``: two runs of the same preset and seed started in
     the same second on one machine get different names."""
     return os.path.join(parent, f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+
+
+def resume_config(run_dir: str) -> Config:
+    """The config a run directory was started with."""
+    if not os.path.exists(run_dir):
+        raise CheckpointError(f"nothing to resume: {run_dir} does not exist")
+    if not os.path.isdir(run_dir):
+        raise CheckpointError(f"nothing to resume: {run_dir} is a file, not a run directory")
+    return Config.load(os.path.join(run_dir, CONFIG_FILE))

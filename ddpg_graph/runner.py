@@ -45,7 +45,7 @@ class Trainer:
     ``env``: an env object (Gymnasium, gym 0.26 or pre-0.26; see ``envs``) instead of
     ``config.env_id``; the evaluation env is ``eval_env``, or a deep copy of ``env``.
     ``resume=True`` continues the run in ``run_dir`` from its latest checkpoint; ``config``
-    must then be the run's own (see ``resume_config``), ``total_steps`` aside.
+    must then be the run's own (see ``rundir.resume_config``), ``total_steps`` aside.
     ``callbacks``: objects called at the loop's events (see ``callbacks``); one that returns
     False stops the run cleanly, with a checkpoint.
     """
@@ -533,15 +533,6 @@ def _make_scope(low: np.ndarray, high: np.ndarray) -> Oscilloscope:
               + ["Q(s, mu(s))"])
     ranges = ([(lo, hi) for lo, hi in zip(low, high)] + [(-h, h) for h in half] + [None])
     return Oscilloscope(labels, ranges)
-
-
-def resume_config(run_dir: str) -> Config:
-    """The config a run directory was started with."""
-    if not os.path.exists(run_dir):
-        raise CheckpointError(f"nothing to resume: {run_dir} does not exist")
-    if not os.path.isdir(run_dir):
-        raise CheckpointError(f"nothing to resume: {run_dir} is a file, not a run directory")
-    return Config.load(os.path.join(run_dir, rundir.CONFIG_FILE))
 
 
 def _latest_checkpoint(run_dir: str) -> str:

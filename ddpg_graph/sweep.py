@@ -35,10 +35,10 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 from .config import Config, parse_overrides
-from .entry import quiet_tensorflow
+from .entry import load_tensorflow
 from .errors import ConfigError, Interrupted, RunDirLocked, RunError, UserError, first_line
 from .interrupts import StopRequests
-from .rundir import RunDir, latest_checkpoint
+from .rundir import RunDir, latest_checkpoint, resume_config
 
 # Ray is imported in the functions that use it: a plan is checked, and bad input refused,
 # without loading it.
@@ -121,8 +121,8 @@ def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
     or is stopped is a row too (``status``, ``error``), not an exception; one that a callback
     stopped says which (``stopped_by``, e.g. ``"Report.on_evaluation"``)."""
     import ray
-    quiet_tensorflow()
-    from .runner import Trainer, resume_config  # (TensorFlow, imported quietly just above)
+    load_tensorflow()
+    from .runner import Trainer  # (TensorFlow, loaded just above)
     context = ray.get_runtime_context()
     status_file = run_dir + ".json"
     previous = _read_json(status_file) or {}

@@ -1,9 +1,12 @@
-"""Bad input: one clear line on stderr, exit status 2, no traceback."""
+"""Bad input: one clear line on stderr, exit status 2, no traceback; and what the command
+line loads."""
 import json
+import subprocess
+import sys
 
 import pytest
 
-from conftest import run_module
+from conftest import REPO, run_module
 
 BAD_INPUTS = [
     (["train", "--preset", "nope"], "unknown preset"),
@@ -106,3 +109,32 @@ def test_config_lists_every_key_with_its_preset_value_and_meaning(capsys):
     assert all(len(row) == 3 and len(row[2]) > 10 for row in rows.values())  # a meaning each
     assert main(["config", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == Config().to_dict()
+
+
+# runs the command line in a fresh process and prints, after everything else at exit, whether
+# TensorFlow was loaded and how many objects were frozen before the last garbage collection
+PROBE = ("import atexit, gc, sys, runpy; atexit.register(lambda: print('tensorflow' in "
+         "sys.modules, gc.get_freeze_count() > 0, 'keras' in sys.modules)); "
+         "sys.argv = ['ddpg_graph'] + sys.argv[1:]; runpy.run_module('ddpg_graph', run_name='__main__')")
+
+
+def probe(*args):
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["config", "--preset", "zoo"],
+                                  ["train", "--preset", "emami", "--set", "tau=0"],
+                                  ["compare", "/nonexistent", "--reference", "emami"]])
+def test_commands_that_build_no_graph_load_no_tensorflow(args):
+    status, loaded = probe(*args)
+    assert loaded == "False False False", (status, loaded)
+
+
+def test_a_command_that_builds_a_graph_loads_tensorflow_without_keras_3_and_freezes_at_exit(tmp_path):
+    """tf.keras is tf_keras on the command line (Keras 3 never loads), and the interpreter's
+    last garbage collection skips the objects alive at exit (``entry.load_tensorflow``)."""
+    status, loaded = probe("evaluate", "--checkpoint", str(tmp_path / "none"))
+    assert (status, loaded) == (2, "True True False")

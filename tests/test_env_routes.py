@@ -1,8 +1,9 @@
 """Every way in for an environment × train, exact resume, evaluate, video, export.
 
-Routes by id go through the command line (fresh processes); routes by object through the
-Python API, in this process. Each exact-resume check stops a run mid-episode (step 500) and
-resumes it to 800 steps, against 800 steps straight.
+Routes by id go through the command line: a new run, its resume and its evaluation each in a
+fresh process (the straight run they are compared with runs in this one); routes by object
+through the Python API, in this process. Each exact-resume check stops a run mid-episode
+(step 500) and resumes it to 800 steps, against 800 steps straight.
 """
 import os
 import subprocess
@@ -17,6 +18,7 @@ from conftest import REPO
 from test_resume import assert_same_run
 
 import ddpg_graph as dg
+from ddpg_graph.cli import main
 from ddpg_graph.video import record_video
 
 TESTS = os.path.join(REPO, "tests")
@@ -46,15 +48,15 @@ def no_traceback(result):
 
 
 @pytest.mark.parametrize("route", sorted(ID_ROUTES))
-def test_id_route_trains_resumes_evaluates_records_and_exports(route, tmp_path):
+def test_id_route_trains_resumes_evaluates_records_and_exports(route, tmp_path, capsys):
     options = SMALL + ID_ROUTES[route]
     straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
-    result = no_traceback(cli("train", "--logdir", straight, "--total-steps", "800", *options))
+    assert main(["train", "--logdir", straight, "--total-steps", "800", *options]) == 0
+    capsys.readouterr()
+    result = no_traceback(cli("train", "--logdir", resumed, "--total-steps", "500", *options))
     assert result.returncode == 0, result.stderr
     if route == "gym: id":
         assert "note: gym:Pendulum-v1 comes from the old gym package" in result.stderr
-    result = no_traceback(cli("train", "--logdir", resumed, "--total-steps", "500", *options))
-    assert result.returncode == 0, result.stderr
     result = no_traceback(cli("train", "--resume", resumed, "--total-steps", "800", "--no-progress"))
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr, result.stderr  # the env pickled: an exact resume

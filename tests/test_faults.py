@@ -7,13 +7,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import toy_envs  # noqa: F401  (registers the toy envs)
-from conftest import REPO, run_error, run_module
+from conftest import run_error, run_module
 from test_resume import RUN_OPTIONS, assert_same_run, start_training, wait_for_rows
 
 import ddpg_graph as dg
@@ -64,6 +63,13 @@ BAD_INPUTS = [
     (["export", "--checkpoint", "FINISHED", "--out", "FINISHED/checkpoints/latest/policy",
       "--format", "graphdef"], "which the run prunes"),
 ]
+
+
+def cli_here(capsys, *args):
+    """``cli.main(args)`` in this process: its exit status and its stderr lines."""
+    from ddpg_graph.cli import main
+    status = main(list(args))
+    return status, capsys.readouterr().err.strip().splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +123,14 @@ def test_bad_input_is_one_line_exit_2_and_leaves_nothing(args, message, tmp_path
     assert "policy" not in os.listdir(os.path.join(finished_run, "checkpoints", "latest"))
 
 
-def test_a_second_process_on_a_run_directory_is_refused(tmp_path):
+def test_a_second_process_on_a_run_directory_is_refused(tmp_path, capsys):
     run_dir = str(tmp_path / "run")
     process = start_training(run_dir, "--total-steps", "100000")
     wait_for_rows(run_dir, 1, process)
     for args in (["train", "--logdir", run_dir, *RUN_OPTIONS], ["train", "--resume", run_dir]):
-        result = run_module(*args)
-        assert result.returncode == 2, result.stderr
-        assert result.stderr.strip().splitlines() == [f"error: run directory {run_dir} is in use "
-                                                      f"by another process"]
+        status, lines = cli_here(capsys, *args)  # (this process is the second one)
+        assert status == 2 and lines == [f"error: run directory {run_dir} is in use by another "
+                                         f"process"], lines
     process.send_signal(signal.SIGKILL)
     process.communicate()
 
@@ -223,57 +228,67 @@ def test_a_read_only_mount_is_one_line_and_reads_still_work(args, status, messag
 
 
 # -- damaged or mismatched run data ---------------------------------------------------------
-def test_a_checkpoint_of_another_network_or_env_is_refused_before_restoring(finished_run, tmp_path):
+def test_a_checkpoint_of_another_network_or_env_is_refused_before_restoring(finished_run, tmp_path,
+                                                                            capsys):
     run_dir = tmp_path / "run"
     shutil.copytree(finished_run, run_dir, symlinks=True)
     latest = run_dir / "checkpoints" / "latest"
     config = json.loads((latest / "config.json").read_text())
     (latest / "config.json").write_text(json.dumps(dict(config, actor_hidden=[16, 16])))
-    result = run_module("evaluate", "--checkpoint", str(run_dir))
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "holds main/pi/l0/w of shape [3, 32]; this run's is [3, 16]" in result.stderr
+    status, lines = cli_here(capsys, "evaluate", "--checkpoint", str(run_dir))
+    assert status == 2 and len(lines) == 1, lines
+    assert "holds main/pi/l0/w of shape [3, 32]; this run's is [3, 16]" in lines[0]
     (latest / "config.json").write_text(json.dumps(dict(config, env_id="MountainCarContinuous-v0")))
-    result = run_module("evaluate", "--checkpoint", str(run_dir))
-    assert result.returncode == 2 and "this run has env_id='MountainCarContinuous-v0'" in result.stderr
+    status, lines = cli_here(capsys, "evaluate", "--checkpoint", str(run_dir))
+    assert status == 2 and len(lines) == 1 and "this run has env_id='MountainCarContinuous-v0'" in lines[0]
 
 
-def test_a_history_shorter_than_its_checkpoint_is_refused(finished_run, tmp_path):
+def test_a_run_that_has_written_no_checkpoint_yet_is_one_line(finished_run, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    shutil.copytree(finished_run, run_dir, symlinks=True)
+    shutil.rmtree(run_dir / "checkpoints")  # (as in a run's first episode)
+    status, lines = cli_here(capsys, "evaluate", "--checkpoint", str(run_dir))
+    assert (status, lines) == (2, [f"error: no checkpoint at {run_dir}: its run has not written "
+                                   f"one yet"])
+
+
+def test_a_history_shorter_than_its_checkpoint_is_refused(finished_run, tmp_path, capsys):
     run_dir = tmp_path / "run"
     shutil.copytree(finished_run, run_dir, symlinks=True)
     lines = (run_dir / "history.csv").read_text().splitlines(keepends=True)
     (run_dir / "history.csv").write_text("".join(lines[:2]))
-    result = run_module("train", "--resume", str(run_dir), "--total-steps", "1000")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "has 1 rows; the checkpoint counts 4: it was cut or edited" in result.stderr
+    status, lines = cli_here(capsys, "train", "--resume", str(run_dir), "--total-steps", "1000")
+    assert status == 2 and len(lines) == 1, lines
+    assert "has 1 rows; the checkpoint counts 4: it was cut or edited" in lines[0]
 
 
-def test_leftovers_of_a_kill_at_the_link_swap_are_pruned(finished_run, tmp_path):
+def test_leftovers_of_a_kill_at_the_link_swap_are_pruned(finished_run, tmp_path, capsys):
     run_dir = tmp_path / "run"
     shutil.copytree(finished_run, run_dir, symlinks=True)
     checkpoints = run_dir / "checkpoints"
     orphan = checkpoints / "step-000000123"
     shutil.copytree(os.path.realpath(checkpoints / "latest"), orphan)
     os.symlink("step-000000123", checkpoints / ".tmp-link-latest-99999")
-    result = run_module("train", "--resume", str(run_dir), "--total-steps", "1000", "--no-progress")
-    assert result.returncode == 0, result.stderr
+    status, lines = cli_here(capsys, "train", "--resume", str(run_dir), "--total-steps", "1000",
+                             "--no-progress")
+    assert status == 0, lines
     assert not orphan.exists() and not os.path.lexists(checkpoints / ".tmp-link-latest-99999")
 
 
-def test_evaluate_while_training_with_a_checkpoint_every_episode(tmp_path):
+def test_evaluate_while_training_with_a_checkpoint_every_episode(tmp_path, capsys):
     """The checkpoint ``latest`` names may be pruned while evaluate reads it: it then reads
-    the newer one."""
+    the newer one. (Five evaluations, one after another in this process, while the training
+    process writes a checkpoint and prunes an older one every episode.)"""
     run_dir = str(tmp_path / "run")
     process = start_training(run_dir, "--total-steps", "100000", "--set", "checkpoint_every_steps=200")
-    wait_for_rows(run_dir, 1, process)
-    evaluations = [subprocess.Popen([sys.executable, "-m", "ddpg_graph", "evaluate", "--checkpoint",
-                                     run_dir, "--episodes", "1"], cwd=REPO, text=True,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                   for _ in range(3)]
-    results = [(e.communicate(timeout=120)[1], e.returncode) for e in evaluations]
+    wait_for_rows(run_dir, 2, process)  # (the first checkpoint is written after the first row)
+    results = [cli_here(capsys, "evaluate", "--checkpoint", run_dir, "--episodes", "1")
+               for _ in range(5)]
+    assert process.poll() is None  # (still training: every evaluation raced its checkpoints)
     process.send_signal(signal.SIGKILL)
     process.communicate()
-    for stderr, status in results:
-        assert status == 0, stderr
+    for status, lines in results:
+        assert status == 0, lines
 
 
 # -- resumed state that a test must notice if its restore is lost -----------------------------
@@ -327,15 +342,16 @@ def test_the_oscilloscope_resumes_exactly(tmp_path):
     assert states[0] == states[1]
 
 
-def test_rows_written_after_the_checkpoint_are_cut_on_resume(finished_run, tmp_path):
+def test_rows_written_after_the_checkpoint_are_cut_on_resume(finished_run, tmp_path, capsys):
     """A kill after a history row but before the next checkpoint leaves a row the checkpoint
     does not count: the resume must drop it, or the episode appears twice."""
     run_dir = tmp_path / "run"
     shutil.copytree(finished_run, run_dir, symlinks=True)
     lines = (run_dir / "history.csv").read_text().splitlines(keepends=True)
     (run_dir / "history.csv").write_text("".join(lines + lines[-1:]))  # a 5th, uncounted row
-    result = run_module("train", "--resume", str(run_dir), "--total-steps", "1000", "--no-progress")
-    assert result.returncode == 0, result.stderr
+    status, lines = cli_here(capsys, "train", "--resume", str(run_dir), "--total-steps", "1000",
+                             "--no-progress")
+    assert status == 0, lines
     from ddpg_graph.history import History
     episodes = History.load(str(run_dir / "history.csv")).column("episode")
     assert episodes == [0, 1, 2, 3, 4]

@@ -82,9 +82,9 @@ def test_same_seed_same_run_in_fresh_processes(reference_run, tmp_path):
 
 
 def test_another_seed_gives_another_run(reference_run, tmp_path):
+    from ddpg_graph.cli import main
     other = str(tmp_path / "other")
-    result = run_module("train", "--logdir", other, *RUN_OPTIONS, "--seed", "1", timeout=300)
-    assert result.returncode == 0, result.stderr
+    assert main(["train", "--logdir", other, *RUN_OPTIONS, "--seed", "1"]) == 0
     assert history_without_wall_time(other) != history_without_wall_time(reference_run)
 
 
@@ -224,20 +224,24 @@ def edit_meta(key, value):
 ], ids=["truncated-replay", "truncated-weights", "corrupt-state", "other-dimensions",
         "other-preset", "other-format", "no-history", "garbage-history-row", "malformed-meta",
         "config-of-wrong-type"])
-def test_bad_checkpoint_is_refused_and_nothing_changes(finished_copy, damage, message):
+def test_bad_checkpoint_is_refused_and_nothing_changes(finished_copy, damage, message, capsys):
+    """Through the CLI's entry point in this process (``cli.main``, whose status the
+    command exits with; test_cli runs one refusal in a fresh process)."""
+    from ddpg_graph.cli import main
     damage(finished_copy)
     before = tree_digest(finished_copy)
-    result = run_module("train", "--resume", finished_copy, "--total-steps", "2000", "--no-progress")
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    assert message in lines[0]
+    status = main(["train", "--resume", finished_copy, "--total-steps", "2000", "--no-progress"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("error: ") and message in lines[0], lines
     assert tree_digest(finished_copy) == before
 
 
-def test_new_run_refuses_a_non_empty_directory(finished_copy):
-    result = run_module("train", "--logdir", finished_copy, *RUN_OPTIONS)
-    assert result.returncode == 2 and "--resume" in result.stderr and "--overwrite" in result.stderr
+def test_new_run_refuses_a_non_empty_directory(finished_copy, capsys):
+    from ddpg_graph.cli import main
+    assert main(["train", "--logdir", finished_copy, *RUN_OPTIONS]) == 2
+    err = capsys.readouterr().err
+    assert "--resume" in err and "--overwrite" in err
 
 
 def make_trainer(run_dir, **overrides):
@@ -329,11 +333,11 @@ def test_mujoco_run_resumes_mid_episode_exactly(tmp_path):
     pytest.importorskip("mujoco")
     options = [*RUN_OPTIONS, "--set", "env_id=InvertedPendulum-v5", "--set", "learning_starts=100",
                "--set", "checkpoint_every_steps=150"]
+    from ddpg_graph.cli import main
     straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
-    for run_dir, steps in ((straight, "500"), (resumed, "250")):
-        result = run_module("train", "--logdir", run_dir, *options, "--total-steps", steps,
-                            timeout=300)
-        assert result.returncode == 0, result.stderr
+    assert main(["train", "--logdir", straight, *options, "--total-steps", "500"]) == 0  # (here)
+    result = run_module("train", "--logdir", resumed, *options, "--total-steps", "250", timeout=300)
+    assert result.returncode == 0, result.stderr
     result = run_module("train", "--resume", resumed, "--total-steps", "500", "--no-progress",
                         timeout=300)
     assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
@@ -344,10 +348,9 @@ def test_a_run_written_with_the_old_column_names_resumes_exactly(reference_run, 
     """ddpg_graph 0.1.0 wrote ``qmax`` and ``critic_loss`` (history.csv, the checkpoint's
     episode statistics); such a run resumes as if it had not stopped, under the new names."""
     import json
+    from ddpg_graph.cli import main
     run_dir = str(tmp_path / "old")
-    result = run_module("train", "--logdir", run_dir, *RUN_OPTIONS, "--total-steps", "1000",
-                        timeout=300)
-    assert result.returncode == 0, result.stderr
+    assert main(["train", "--logdir", run_dir, *RUN_OPTIONS, "--total-steps", "1000"]) == 0
     path = os.path.join(run_dir, "history.csv")
     text = open(path).read()
     header, rest = text.split("\n", 1)

@@ -18,11 +18,7 @@ SHORT = ["total_steps=300", "actor_hidden=16,16", "critic_hidden=16,16", "buffer
          "checkpoint_every_steps=100", "eval_every_steps=200", "eval_episodes=1"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def local_ray():
-    sweeps.start_ray(num_cpus=2)
-    yield
-    ray.shutdown()
+pytestmark = pytest.mark.usefixtures("local_ray")  # (conftest: this process's local Ray)
 
 
 def test_seeds_times_grid_are_trials_with_their_own_runs_and_a_summary(tmp_path, capsys):
@@ -100,8 +96,10 @@ def test_a_killed_trial_is_retried_and_resumes_exactly(tmp_path):
     assert history_without_wall_time(trial_dir) == history_without_wall_time(tmp_path / "straight")
 
 
-def test_ctrl_c_stops_every_trial_at_a_checkpoint_and_the_same_command_goes_on(tmp_path):
-    """Ray's cancellation reaches each trial as Ctrl-C: it saves and stops; nothing is lost."""
+def test_ctrl_c_stops_every_trial_at_a_checkpoint_and_the_same_command_goes_on(tmp_path, local_ray):
+    """Ray's cancellation reaches each trial as Ctrl-C: it saves and stops; nothing is lost.
+    (The driver runs on this process's Ray, as on a cluster; a driver's own local Ray is
+    the tune test's.)"""
     import subprocess
     import sys
     from conftest import REPO
@@ -111,7 +109,8 @@ def test_ctrl_c_stops_every_trial_at_a_checkpoint_and_the_same_command_goes_on(t
     overrides = SHORT + ["total_steps=4000", "checkpoint_every_steps=1000"]
     out = str(tmp_path / "sweep")
     command = [sys.executable, "-m", "ddpg_graph", "sweep", "--preset", "emami", "--seeds", "0-1",
-               "--out", out, "--no-progress", *[x for s in overrides for x in ("--set", s)]]
+               "--out", out, "--no-progress", "--address", local_ray,
+               *[x for s in overrides for x in ("--set", s)]]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     deadline = time.time() + 180

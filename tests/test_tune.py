@@ -43,13 +43,6 @@ def read_trials(out):
         return list(csv.DictReader(f))
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    sweeps.start_ray(num_cpus=2)
-    yield
-    ray.shutdown()
-
-
 def test_a_study_ends_its_trials_prunes_the_hopeless_and_best_json_reproduces(local_ray, tmp_path,
                                                                               capsys):
     out = str(tmp_path / "tune")
@@ -87,7 +80,7 @@ def test_a_killed_driver_resumes_the_study_without_repeating_finished_trials(loc
     space = tmp_path / "space.json"
     space.write_text(json.dumps(SPACE))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([TESTS, os.environ.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "ddpg_graph", *tune_args(out, 4, "--space", str(space))]
+    command = [sys.executable, "-m", "ddpg_graph", *tune_args(out, 3, "--space", str(space))]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 240
@@ -103,9 +96,9 @@ def test_a_killed_driver_resumes_the_study_without_repeating_finished_trials(loc
     before = {r["trial"]: os.path.getmtime(os.path.join(tunes.trial_dir(out, int(r["trial"])),
                                                         "history.csv"))
               for r in read_trials(out) if r["state"] == "complete"}
-    assert main(tune_args(out, 4, "--space", str(space))) == 0  # (here, on the local Ray)
+    assert main(tune_args(out, 3, "--space", str(space))) == 0  # (here, on the local Ray)
     rows = read_trials(out)
-    assert [r["trial"] for r in rows] == ["0", "1", "2", "3"]
+    assert [r["trial"] for r in rows] == ["0", "1", "2"]
     assert running  # (it was killed mid-study: these resumed)
     assert {r["state"] for r in rows} <= {"complete", "pruned"}
     for trial, mtime in before.items():  # not run again

@@ -314,8 +314,8 @@ PEERS = ("sb3", "sbx")
 def worker_main(kind: str, setting: str, seed: int, overrides, threads: int, core) -> int:
     if core is not None:  # before TensorFlow, torch or JAX size their thread pools
         os.sched_setaffinity(0, {core})
-    from ddpg_graph.entry import quiet_tensorflow
-    quiet_tensorflow()
+    from ddpg_graph.entry import load_tensorflow
+    load_tensorflow()
     print(json.dumps(WORKERS[kind](setting, seed, overrides, threads)), flush=True)
     return 0
 
@@ -534,8 +534,8 @@ def main(argv=None) -> int:
     if args.worker:
         return worker_main(args.worker, args.setting, args.seed, args.overrides, args.threads,
                            args.core)
-    from ddpg_graph.entry import quiet_tensorflow
-    quiet_tensorflow()
+    from ddpg_graph.entry import load_tensorflow
+    load_tensorflow()
     missing = [name for name in ("sbx", "scipy", "stable_baselines3", "torch")
                if importlib.util.find_spec(name) is None]
     if missing:

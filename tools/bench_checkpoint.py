@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ddpg_graph.entry import quiet_tensorflow
+from ddpg_graph.entry import load_tensorflow
 
 
 def main(argv=None) -> int:
@@ -19,7 +19,7 @@ def main(argv=None) -> int:
     parser.add_argument("--transitions", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    quiet_tensorflow()
+    load_tensorflow()
     from ddpg_graph.config import Config
     from ddpg_graph.runner import Trainer
 

@@ -11,7 +11,7 @@ import statistics
 import tempfile
 import time
 
-from ddpg_graph.entry import quiet_tensorflow
+from ddpg_graph.entry import load_tensorflow
 
 
 def steps_per_second(preset: str, steps: int, scope: str, directory: str):
@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    quiet_tensorflow()
+    load_tensorflow()
     rates = {"off": [], "file": []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):

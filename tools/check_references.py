@@ -11,7 +11,7 @@ import argparse
 import os
 import statistics
 
-from ddpg_graph.entry import quiet_tensorflow, run_safely
+from ddpg_graph.entry import load_tensorflow, run_safely
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     parser.add_argument("--address", help="a Ray cluster (default: a local Ray instance)")
     parser.add_argument("--runs-dir", default=os.path.join(REPO, "runs", "checks"))
     args = parser.parse_args(argv)
-    quiet_tensorflow()
+    load_tensorflow()
     return run_safely(check, args)
 
 

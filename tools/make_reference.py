@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-from ddpg_graph.entry import quiet_tensorflow, run_safely
+from ddpg_graph.entry import load_tensorflow, run_safely
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="config override for every run (KEY=VALUE)")
     args = parser.parse_args(argv)
-    quiet_tensorflow()
+    load_tensorflow()
     return run_safely(build, args)
 
 
