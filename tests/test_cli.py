@@ -1,6 +1,7 @@
 """Bad input: one clear line on stderr, exit status 2, no traceback; and what the command
 line loads."""
 import json
+import os
 import subprocess
 import sys
 
@@ -119,8 +120,10 @@ PROBE = ("import atexit, gc, sys, runpy; atexit.register(lambda: print('tensorfl
 
 
 def probe(*args):
+    # (without TF_USE_LEGACY_KERAS: this process has it once a test has run cli.main here)
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
     result = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=REPO, capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, env=env)
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, result.stdout.strip().splitlines()[-1]
 
