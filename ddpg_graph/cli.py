@@ -7,6 +7,7 @@ and exit status 2, never a traceback. Nothing in the package imports it.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 
@@ -18,6 +19,7 @@ from .errors import RunDirNotEmpty, UserError
 from .history import History
 from .reference import Reference, compare as check, plot
 from .sweep import sweep as run_sweep
+from .tune import PRUNERS, SAMPLERS, load_space, tune as run_tune
 from .video import record_video
 
 # The modules that import TensorFlow (the runner, evaluation, export) are imported inside the
@@ -170,29 +172,23 @@ def sweep(args) -> int:
     out, rows = run_sweep(args.preset, args.seeds, args.grid, out=args.out, address=args.address,
                cpus_per_run=args.cpus_per_run, max_failures=args.max_failures,
                overrides=args.overrides, progress=not args.no_progress)
-    counts = {}
-    for row in rows:
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
-    print(", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-          + f"; summary: {os.path.join(out, 'summary.csv')}  (tensorboard --logdir {out})")
+    counts = collections.Counter(row["status"] for row in rows)
+    print(f"{tally(counts)}; summary: {os.path.join(out, 'summary.csv')}  "
+          f"(tensorboard --logdir {out})")
     return 0 if counts.get("finished", 0) == len(rows) else 1
 
 
 def tune(args) -> int:
     """An Optuna study whose trials run on Ray; exit 0 once every trial has ended and one at
     least completed (exit 1: none did, so there is no best.json)."""
-    from .tune import load_space, tune as run_tune
     space = load_space(args.space) if args.space else None
     out, rows = run_tune(args.preset, args.trials, sampler=args.sampler, pruner=args.pruner,
                          space=space, out=args.out, address=args.address,
                          cpus_per_run=args.cpus_per_run, overrides=args.overrides, seed=args.seed,
                          startup_trials=args.startup_trials, progress=not args.no_progress)
-    counts = {}
-    for row in rows:
-        counts[row["state"]] = counts.get(row["state"], 0) + 1
-    print(", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-          + f"; {os.path.join(out, 'trials.csv')}, best config: {os.path.join(out, 'best.json')}"
-          f"  (tensorboard --logdir {out})")
+    counts = collections.Counter(row["state"] for row in rows)
+    print(f"{tally(counts)}; {os.path.join(out, 'trials.csv')}, best config: "
+          f"{os.path.join(out, 'best.json')}  (tensorboard --logdir {out})")
     return 0 if counts.get("complete") else 1
 
 
@@ -294,8 +290,8 @@ def make_parser() -> argparse.ArgumentParser:
                                         "with the same study.")
     p.add_argument("--preset", required=True, help=f"one of: {', '.join(sorted(PRESETS))}")
     p.add_argument("--trials", type=int, required=True, help="trials the study holds when done")
-    p.add_argument("--sampler", choices=("tpe", "random"), default="tpe")
-    p.add_argument("--pruner", choices=("median", "none"), default="median")
+    p.add_argument("--sampler", choices=SAMPLERS, default="tpe")
+    p.add_argument("--pruner", choices=PRUNERS, default="median")
     p.add_argument("--space", metavar="FILE", help="a search space (JSON or YAML) instead of the "
                                                    "default, rl-zoo3's DDPG space")
     p.add_argument("--startup-trials", type=int, default=5,
@@ -339,6 +335,11 @@ def main(argv=None) -> int:
         return args.func(args)
 
     return entry.run_safely(dispatch, hints=FLAG_HINTS)
+
+
+def tally(counts: collections.Counter) -> str:
+    """``"3 finished, 1 failed"``: how many trials ended in each state, by state name."""
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
 
 
 def writable_file(path: str) -> str:

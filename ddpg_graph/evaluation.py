@@ -34,7 +34,10 @@ def load_checkpoint_agent(path: str, attempts: int = 3) -> tuple:
     hold of it is passed over for the newer one ``latest`` names (up to ``attempts`` times).
     """
     for _ in range(attempts):
-        directory = rundir.latest_checkpoint(path) or path
+        directory = rundir.latest_checkpoint(path)
+        if directory is None and os.path.exists(os.path.join(path, rundir.LOCK_FILE)):
+            raise CheckpointError(f"no checkpoint at {path}: its run has not written one yet")
+        directory = directory or path  # (else path is a checkpoint directory itself)
         with rundir.reading(directory) as present:
             if present or directory == path:
                 return _load(path, directory)
@@ -44,8 +47,6 @@ def load_checkpoint_agent(path: str, attempts: int = 3) -> tuple:
 def _load(path: str, directory: str) -> tuple:
     if not os.path.exists(os.path.join(directory, rundir.CONFIG_FILE)):
         raise CheckpointError(f"no checkpoint at {path}")
-    if directory == path and os.path.exists(os.path.join(path, rundir.LOCK_FILE)):  # a run directory
-        raise CheckpointError(f"no checkpoint at {path}: its run has not written one yet")
     config = Config.load(os.path.join(directory, rundir.CONFIG_FILE))
     seeds = Seeds(config.seed)
     env = make_eval_env(config, seeds, checkpoint_dir=directory)

@@ -376,10 +376,9 @@ class Trainer:
         its error, the step and what survives (``what``: "env.step()", ...); so does an
         observation its space cannot hold, and an ``async`` worker process that died."""
         try:
-            if self.config.vector_mode == "async":
-                with gymnasium_quiet():
-                    yield
-            else:
+            # (Gymnasium logs an async worker's traceback; the one line below says it all)
+            quiet = self.config.vector_mode == "async"
+            with gymnasium_quiet() if quiet else contextlib.nullcontext():
                 yield
         except (RunError, Interrupted):
             raise
