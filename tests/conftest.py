@@ -50,6 +50,14 @@ def run_error(trainer) -> str:
     return str(caught.value)
 
 
+def cli_here(capsys, *args):
+    """``cli.main(args)`` in this process (the entry point whose status ``python -m
+    ddpg_graph`` exits with, at no TensorFlow start-up): its exit status and stderr lines."""
+    from ddpg_graph.cli import main
+    status = main(list(args))
+    return status, capsys.readouterr().err.strip().splitlines()
+
+
 def run_module(*args, cwd=REPO, timeout=120):
     """Runs ``python -m ddpg_graph ARGS`` in a subprocess; returns the CompletedProcess."""
     import subprocess

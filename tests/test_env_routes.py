@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import legacy_envs
-from conftest import REPO
+from conftest import REPO, cli_here
 from test_resume import assert_same_run
 
 import ddpg_graph as dg
@@ -141,8 +141,8 @@ def test_bad_routes_on_the_command_line_are_one_line_and_exit_2(tmp_path, capsys
     for env_id, message in (("legacy_envs:NoSuchEnv-v9", "cannot make environment"),
                             ("legacy_envs:OldDiscrete-v0", "Discrete action space"),
                             ("legacy_envs:OldThreeValues-v0", "does not follow the gym API")):
-        status = main(["train", "--preset", "emami", "--env", env_id, "--logdir", str(tmp_path / "y")])
-        lines = capsys.readouterr().err.strip().splitlines()
+        status, lines = cli_here(capsys, "train", "--preset", "emami", "--env", env_id,
+                                 "--logdir", str(tmp_path / "y"))
         assert status == 2 and len(lines) == 1, lines
         assert lines[0].startswith("error: ") and message in lines[0], lines
         assert not os.path.exists(tmp_path / "y")

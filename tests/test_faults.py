@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import toy_envs  # noqa: F401  (registers the toy envs)
-from conftest import run_error, run_module
+from conftest import cli_here, run_error, run_module
 from test_resume import RUN_OPTIONS, assert_same_run, start_training, wait_for_rows
 
 import ddpg_graph as dg
@@ -63,13 +63,6 @@ BAD_INPUTS = [
     (["export", "--checkpoint", "FINISHED", "--out", "FINISHED/checkpoints/latest/policy",
       "--format", "graphdef"], "which the run prunes"),
 ]
-
-
-def cli_here(capsys, *args):
-    """``cli.main(args)`` in this process: its exit status and its stderr lines."""
-    from ddpg_graph.cli import main
-    status = main(list(args))
-    return status, capsys.readouterr().err.strip().splitlines()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPO, run_module
+from conftest import REPO, cli_here, run_module
 
 RUN_OPTIONS = ["--preset", "emami", "--total-steps", "1600", "--no-progress",
                "--set", "actor_hidden=32,32", "--set", "critic_hidden=32,32",
@@ -227,11 +227,10 @@ def edit_meta(key, value):
 def test_bad_checkpoint_is_refused_and_nothing_changes(finished_copy, damage, message, capsys):
     """Through the CLI's entry point in this process (``cli.main``, whose status the
     command exits with; test_cli runs one refusal in a fresh process)."""
-    from ddpg_graph.cli import main
     damage(finished_copy)
     before = tree_digest(finished_copy)
-    status = main(["train", "--resume", finished_copy, "--total-steps", "2000", "--no-progress"])
-    lines = capsys.readouterr().err.strip().splitlines()
+    status, lines = cli_here(capsys, "train", "--resume", finished_copy, "--total-steps", "2000",
+                             "--no-progress")
     assert status == 2 and len(lines) == 1, lines
     assert lines[0].startswith("error: ") and message in lines[0], lines
     assert tree_digest(finished_copy) == before
