@@ -22,7 +22,7 @@ setup(
         "optuna>=5.0,<5.1",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3.8"],
+        "test": ["pytest>=8", "pytest-xdist>=3.8", "torch==2.13.0", "stable-baselines3==2.9.2"],
         # envs written for the old gym package (gym:ID, gym 0.26 and pre-0.26 env objects)
         "legacy": ["gym==0.26.2"],
         # Gymnasium's MuJoCo envs (InvertedPendulum-v5, HalfCheetah-v5, ...)
@@ -30,7 +30,7 @@ setup(
         # tools/bench.py: Stable-Baselines3 and SBX (SB3 on JAX) DDPG side by side (torch: the
         # CPU build; sbx-rl brings JAX's CPU build)
         "bench": ["torch==2.13.0", "stable-baselines3==2.9.2", "sbx-rl==0.28.0", "jax==0.10.2",
-                  "scipy==1.17.1"],
+                  "scipy==1.17.1", "rliable==1.2.0"],
     },
     entry_points={"console_scripts": ["ddpg-graph=ddpg_graph.cli:main"]},
 )

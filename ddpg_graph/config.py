@@ -18,11 +18,13 @@ from .errors import ConfigError, UserError
 
 # The registries: each enumeration of the config once, name -> what implements it. Validation
 # takes the names from here, and the builders look their implementation up here.
-OPTIMIZERS = {"adam": "AdamOptimizer", "rmsprop": "RMSPropOptimizer"}  # tf.compat.v1.train
+# optimizers.py's names for tf.compat.v1.train's classes, and its PyTorch-form Adam (SB3's)
+OPTIMIZERS = {"adam": "AdamOptimizer", "rmsprop": "RMSPropOptimizer", "torch_adam": "TorchAdam"}
 ACTIVATIONS = {"relu": "relu", "elu": "elu", "tanh": "tanh"}  # tf.nn
 NOISES = {"ou": "OrnsteinUhlenbeck", "gaussian": "DecayingGaussian", "emami_offset": "EmamiOffset",
           "pink": "PinkNoise", "canton": "CantonNoise", "none": "NoNoise"}  # noise.py classes
 CRITIC_ACTION_INPUTS = ("second", "concat")
+CRITIC_ACTION_UNITS = ("env", "unit")  # the action the critic sees: the env's, or in [-1, 1]
 SCOPE_MODES = ("off", "window", "file")  # oscilloscope.ScopeSink's modes
 VECTOR_MODES = {"sync": "SyncVectorEnv", "async": "AsyncVectorEnv"}  # gymnasium.vector classes
 DTYPES = ("float32", "float64")
@@ -55,7 +57,8 @@ class Config:
     critic_action_input: str = doc("second", "where the action enters the critic: 'second' (its 2nd layer, the paper's) or 'concat' (the input)")
     activation: str = doc("relu", "hidden activation: " + ", ".join(ACTIVATIONS))
     residual_blocks: int = doc(0, "> 0: canton's body, a linear layer then N residual blocks of the first width")
-    final_init: float = doc(3e-3, "final layers drawn from U(-final_init, final_init)")
+    final_init: float = doc(3e-3, "final layers drawn from U(-final_init, final_init); 0: U(+-1/sqrt(fan_in)) like the hidden layers (torch's nn.Linear default, SB3's)")
+    critic_action_units: str = doc("env", "the actions the critic takes: 'env' (the env's units, the tutorials') or 'unit' (centred and scaled into [-1, 1], SB3's)")
     actor_model: str = doc("", "'package.module:function' making a tf_keras actor (pre-squash output) instead of the built-in")
     critic_model: str = doc("", "'package.module:function' making a tf_keras critic of [obs, action] -> Q")
     dtype: str = doc("float32", "float32 or float64: the graph's, the replay buffer's")
@@ -234,7 +237,9 @@ def _validate(c: Config) -> None:
     need(c.critic_action_input in CRITIC_ACTION_INPUTS,
          f"critic_action_input must be one of {CRITIC_ACTION_INPUTS}, got {c.critic_action_input!r}")
     need(c.activation in ACTIVATIONS, f"activation must be one of {tuple(ACTIVATIONS)}, got {c.activation!r}")
-    need(c.final_init > 0, f"final_init must be positive, got {c.final_init}")
+    need(c.final_init >= 0, f"final_init must be non-negative (0: 1/sqrt(fan_in)), got {c.final_init}")
+    need(c.critic_action_units in CRITIC_ACTION_UNITS,
+         f"critic_action_units must be one of {CRITIC_ACTION_UNITS}, got {c.critic_action_units!r}")
     need(c.dtype in DTYPES, f"dtype must be one of {DTYPES}, got {c.dtype!r}")
     need(c.optimizer in OPTIMIZERS, f"optimizer must be one of {tuple(OPTIMIZERS)}, got {c.optimizer!r}")
     need(c.actor_lr > 0, f"actor_lr must be positive, got {c.actor_lr}")
@@ -367,11 +372,14 @@ PRESETS: Dict[str, Dict[str, Any]] = {
         noise="ou", noise_theta=0.35, noise_mu=0.8, noise_sigma=0.4, noise_dt=0.01,
         eval_every_steps=0, intra_op_threads=2,  # compute-bound: 3x640 critic at batch 256
     ),
-    # rl-zoo3's tuned Pendulum settings, as Stable-Baselines3 users run them.
+    # rl-zoo3's tuned Pendulum settings, run as Stable-Baselines3's DDPG runs them: torch's
+    # default init in every layer, the critic on actions in [-1, 1], torch's Adam (the SB3
+    # oracle, tests/test_sb3_oracle.py, checks the update against SB3's own).
     "zoo": dict(
         env_id="Pendulum-v1", total_steps=20_000,
         actor_hidden=(400, 300), critic_hidden=(400, 300), critic_action_input="concat",
-        optimizer="adam", actor_lr=1e-3, critic_lr=1e-3, gamma=0.98, tau=0.005,
+        final_init=0.0, critic_action_units="unit",
+        optimizer="torch_adam", actor_lr=1e-3, critic_lr=1e-3, gamma=0.98, tau=0.005,
         batch_size=256, buffer_size=200_000, warmup_steps=10_000, learning_starts=10_000,
         noise="gaussian", noise_sigma=0.1, noise_relative=True,
         # two towers of 128 rows side by side on two cores: +15-40% learning-phase env steps/s

@@ -13,7 +13,9 @@ symbol              shape     meaning
 ``obs``             [N,S]     states to act on (one row per env of the vector step; default: none)
 ``mu``              [B,A]     ``mu(s)``: the actor on the batch states
 ``act_mu``          [N,A]     ``mu(obs)``: the deterministic action, inside the env's bounds
-``q``               [B,1]     ``Q(s, a)``: the critic on the stored actions
+``q``               [B,1]     ``Q(s, a)``: the critic on the stored actions (every Q takes
+                              its action in the env's units, or in [-1, 1] when
+                              ``critic_action_units`` is "unit": SB3's critic)
 ``act_q``           [N,1]     ``Q(obs, mu(obs))``: the critic's value of that action (the scope)
 ``q_targ``          [B,1]     ``Q'(s2, mu'(s2))``: the target networks on the next states
 ``y``               [B,1]     ``r + gamma (1 - done) q_targ``, under stop_gradient
@@ -79,8 +81,7 @@ from typing import List, NamedTuple, Optional
 import numpy as np
 import tensorflow as tf
 
-from . import networks, update_order
-from .config import OPTIMIZERS
+from . import networks, optimizers, update_order
 
 tf1 = tf.compat.v1
 
@@ -167,8 +168,8 @@ class DDPGGraph:
         self.target_vars = self.target_actor.variables + self.target_critic.variables
         self.actor_pairs = _pairs(self.actor_vars, self.target_actor.variables)
         self.critic_pairs = _pairs(self.critic_vars, self.target_critic.variables)
-        optimizer = getattr(tf1.train, OPTIMIZERS[c.optimizer])  # e.g. AdamOptimizer
-        self.critic_opt, self.actor_opt = optimizer(c.critic_lr), optimizer(c.actor_lr)
+        self.critic_opt = optimizers.make(c.optimizer, c.critic_lr)
+        self.actor_opt = optimizers.make(c.optimizer, c.actor_lr)
 
         self.update = self._ordered_update(self.batch, self.obs)
         with tf1.name_scope("hard_update"):
@@ -250,12 +251,13 @@ class DDPGGraph:
                 states = batch.s if obs is None else tf.concat([batch.s, obs], 0)
                 mu_all = self._policy(self.actor, states)
                 actions = batch.a if obs is None else tf.concat([batch.a, mu_all[rows:]], 0)
-                q_all = self.critic(states, actions)
+                q_all = self._q(self.critic, states, actions)
                 mu, q = mu_all[:rows], q_all[:rows]
 
             # target pass: Q'(s2, mu'(s2))
             with tf1.name_scope("target"):
-                q_targ = self.target_critic(batch.s2, self._policy(self.target_actor, batch.s2))
+                q_targ = self._q(self.target_critic, batch.s2,
+                                 self._policy(self.target_actor, batch.s2))
 
             # TD target, loss, gradients
             with tf1.name_scope("critic_loss"):
@@ -277,7 +279,7 @@ class DDPGGraph:
         gradient and the actor's gradients along it: the actor's ``Update`` fields."""
         with self._tower(tower):
             with tf1.name_scope("actor_loss"):
-                q_mu = self.critic(s, mu)
+                q_mu = self._q(self.critic, s, mu)
                 loss = -tf.reduce_mean(q_mu)
             with tf1.name_scope("actor_grads"):
                 dq_da = tf.gradients(q_mu, mu, name="dq_da")[0]
@@ -299,6 +301,14 @@ class DDPGGraph:
     def _policy(self, actor, states):
         """``mu(states)`` [N,A]: the actor's output squashed into the env's bounds."""
         return networks.squash(actor(states), self.action_low, self.action_high)
+
+    def _q(self, critic, s, a):
+        """``critic(s, a)`` [N,1] for actions ``a`` [N,A] in the env's units, which the critic
+        takes as they are (``critic_action_units`` "env") or as ``(a - centre) / half_range``
+        in [-1, 1] ("unit": SB3's critic, fed its replay buffer's scaled actions)."""
+        if self.config.critic_action_units == "unit":
+            a = networks.to_unit(a, self.action_low, self.action_high)
+        return critic(s, a)
 
     def _soft_update(self, pairs, after):
         """``theta' <- theta' - tau (theta' - theta)`` for each (online, target) pair, after

@@ -11,7 +11,8 @@ Two sources:
 - the built-in builders for the tutorials' architectures (``BuiltinActor``,
   ``BuiltinCritic``). Initialisation follows the paper: hidden weights and biases ~
   U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the final layer ~ U(-final_init, final_init) so that
-  early outputs sit near zero. Every initialiser has its own op seed, derived from the
+  early outputs sit near zero (``final_init`` 0: the final layer like the others, which is
+  torch's ``nn.Linear`` default and so Stable-Baselines3's). Every initialiser has its own op seed, derived from the
   variable's name, so the initial weights depend on the graph's seed and the variable, not on
   how many ops were built before it;
 - a ``tf_keras`` model factory, named ``"package.module:function"`` in the config
@@ -38,9 +39,19 @@ tf1 = tf.compat.v1
 
 def squash(pre_squash: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray) -> tf.Tensor:
     """``centre + half_range * tanh(pre_squash)``: [N,A] actions inside [low, high]."""
-    centre = tf.constant((action_high + action_low) / 2.0, pre_squash.dtype)
-    half_range = tf.constant((action_high - action_low) / 2.0, pre_squash.dtype)
+    centre, half_range = _centre_and_half_range(action_low, action_high, pre_squash.dtype)
     return centre + half_range * tf.tanh(pre_squash)
+
+
+def to_unit(actions: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray) -> tf.Tensor:
+    """``(actions - centre) / half_range``: [N,A] actions in [low, high] mapped into [-1, 1]."""
+    centre, half_range = _centre_and_half_range(action_low, action_high, actions.dtype)
+    return (actions - centre) / half_range
+
+
+def _centre_and_half_range(action_low, action_high, dtype):
+    return (tf.constant((action_high + action_low) / 2.0, dtype),
+            tf.constant((action_high - action_low) / 2.0, dtype))
 
 
 class Dense:
@@ -119,7 +130,7 @@ class BuiltinActor:
         c = config
         self.scope = tf1.get_variable_scope().name
         self.torso = Torso(obs_dim, c.actor_hidden, c.activation, dtype, c.residual_blocks)
-        self.out = Dense([self.torso.width], action_dim, "out", dtype, init_range=c.final_init)
+        self.out = Dense([self.torso.width], action_dim, "out", dtype, init_range=c.final_init or None)
 
     def __call__(self, s: tf.Tensor) -> tf.Tensor:
         return self.out(self.torso(s))
@@ -139,7 +150,7 @@ class BuiltinCritic:
         self.concat = c.critic_action_input == "concat"
         in_dim, second_dim = (obs_dim + action_dim, 0) if self.concat else (obs_dim, action_dim)
         self.torso = Torso(in_dim, c.critic_hidden, c.activation, dtype, c.residual_blocks, second_dim)
-        self.out = Dense([self.torso.width], 1, "out", dtype, init_range=c.final_init)
+        self.out = Dense([self.torso.width], 1, "out", dtype, init_range=c.final_init or None)
 
     def __call__(self, s: tf.Tensor, a: tf.Tensor) -> tf.Tensor:
         if self.concat:

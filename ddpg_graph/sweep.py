@@ -6,15 +6,10 @@ under the sweep directory (``history.csv``, TensorBoard logs, checkpoints). With
 address, a local Ray instance uses this machine's cores; with one, the trials run on that
 cluster.
 
-Plain Ray tasks, not Ray Tune: a trial is already a resumable run with its own exact
-checkpoints, so what a sweep needs from an engine is placement, retries and cancellation,
-which tasks give directly. A task runs in its worker's main thread, so the run's own Ctrl-C
-and SIGTERM handling saves a checkpoint when Ray cancels the task (``ray.cancel`` interrupts
-it) or a node's shutdown terminates the worker; ``max_retries`` reruns a trial whose process
-or node died, and the rerun resumes from the trial's last checkpoint, exactly. Tune would
-run the trial in a thread (where no signal handler can be installed), restart failed trials
-from checkpoints of its own beside the run's, and retry a trial that failed on bad input as
-if its process had died.
+The trials run on ``pool.TrialPool`` (Ray tasks, one worker process each). A task runs in
+its worker's main thread, so the run's own Ctrl-C and SIGTERM handling saves a checkpoint
+when the pool cancels it or a node's shutdown terminates the worker; a trial whose process or
+node died is rerun and resumes from its last checkpoint, exactly.
 
 Files in the sweep directory: ``sweep.json`` (the plan: preset, seeds, grid, overrides),
 ``summary.csv`` (one row per trial, rewritten as trials end), and one directory per trial
@@ -30,15 +25,14 @@ import itertools
 import json
 import math
 import os
-import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
 from .config import Config, parse_overrides
 from .entry import load_tensorflow
-from .errors import ConfigError, Interrupted, RunDirLocked, RunError, UserError, first_line
-from .interrupts import StopRequests
-from .rundir import RunDir, latest_checkpoint, resume_config
+from .errors import ConfigError, Interrupted, RunError, UserError, first_line
+from .pool import TrialPool, cell, check_reachable, check_resources, claim, read_json, start_ray, write_json
+from .rundir import latest_checkpoint, resume_config
 
 # Ray is imported in the functions that use it: a plan is checked, and bad input refused,
 # without loading it.
@@ -47,11 +41,8 @@ PLAN_FILE = "sweep.json"
 SUMMARY_FILE = "summary.csv"
 RESULT_COLUMNS = ("status", "error", "last10_return", "eval_return", "env_steps", "wall_time",
                   "node", "node_ip", "attempts")
-CANCEL_GRACE_S = 120  # how long stopped trials get to save their checkpoint
 MAX_TRIALS = 10_000  # a larger plan is refused: split it over several sweep directories
 SUMMARY_EVERY_S = 2.0  # summary.csv is rewritten at most this often while trials end
-REACH_TIMEOUT_S = 5.0  # how long the cluster's address gets to answer
-QUEUED_PER_SLOT = 2  # trials handed to Ray per slot of the cluster; the rest wait here
 
 
 # -- the plan ---------------------------------------------------------------------------
@@ -125,11 +116,11 @@ def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
     from .runner import Trainer  # (TensorFlow, loaded just above)
     context = ray.get_runtime_context()
     status_file = run_dir + ".json"
-    previous = _read_json(status_file) or {}
+    previous = read_json(status_file) or {}
     row = {"node": context.get_node_id()[:12], "node_ip": ray.util.get_node_ip_address(),
            "attempts": int(previous.get("attempts", 0)) + 1}
     resume = latest_checkpoint(run_dir) is not None
-    _write_json(status_file, dict(row, status="running", pid=os.getpid()))
+    write_json(status_file, dict(row, status="running", pid=os.getpid()))
     trainer = None
     try:
         config = Config.from_dict(config_dict)
@@ -153,7 +144,7 @@ def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
                 trainer.close()
             except RunError as exc:
                 row["error"] = row["error"] or str(exc)
-    _write_json(status_file, row)
+    write_json(status_file, row)
     return row
 
 
@@ -165,29 +156,6 @@ def _outcome(trainer) -> dict:
 
 
 # -- the driver -------------------------------------------------------------------------
-def start_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> None:
-    """Connects to the cluster at ``address``, or starts a local Ray instance with
-    ``num_cpus`` (default: every core). Workers import what this process can import (its
-    ``sys.path``, for env modules given as ``package.module:ID``)."""
-    import ray
-    if ray.is_initialized():
-        return
-    path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
-    kwargs = dict(include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-                  runtime_env={"env_vars": {"PYTHONPATH": path, "TF_CPP_MIN_LOG_LEVEL": "3"}})
-    try:
-        if address:
-            ray.init(address=address, **kwargs)
-        else:
-            ray.init(num_cpus=num_cpus, **kwargs)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        hint = ("; a cluster started with token authentication (Ray's default) needs "
-                "RAY_AUTH_MODE=token here too" if address and
-                os.environ.get("RAY_AUTH_MODE") != "token" else "")
-        raise UserError(f"cannot start or reach {where}: {first_line(exc)}{hint}") from None
-
-
 def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Optional[str] = None,
           cpus_per_run: int = 1, max_failures: int = 2, overrides: Sequence[str] = (),
           progress: bool = True) -> tuple:
@@ -225,81 +193,17 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
         lock.close(discard=not started)  # a sweep that never started leaves nothing
 
 
-def claim(out: str, kind: str, plan_file: str, plan: dict) -> RunDir:
-    """Locks ``out``, the directory of a ``kind`` ("sweep", "tune"), for this process, and
-    checks that it holds ``plan`` in ``plan_file`` (written there when new). Another process
-    on it, or another plan in it, is one ``UserError`` line."""
-    try:
-        lock = RunDir(out, new=False)
-    except RunDirLocked:
-        raise UserError(f"{kind} directory {out} is in use by another {kind}") from None
-    path = os.path.join(out, plan_file)
-    existing = _read_json(path)
-    problem = None
-    if existing is None and os.path.exists(path):
-        problem = f"{path} is not a {kind} plan; choose another --out"
-    elif existing is not None and existing != plan:
-        problem = f"{out} holds another {kind} (its {plan_file} differs); choose another --out"
-    if problem:
-        lock.close(discard=True)
-        raise UserError(problem)
-    if existing is None:
-        _write_json(path, plan)
-    return lock
-
-
-def check_reachable(address: str) -> None:
-    """Refuses, within ``REACH_TIMEOUT_S``, an address where nothing answers (Ray itself
-    would retry for minutes). ``auto`` and ``ray://`` addresses are left to Ray."""
-    import socket
-    host, sep, port = address.rpartition(":")
-    if address == "auto" or "://" in address or not sep or not port.isdigit():
-        return
-    try:
-        socket.create_connection((host, int(port)), timeout=REACH_TIMEOUT_S).close()
-    except OSError as exc:
-        raise UserError(f"cannot reach the Ray cluster at {address}: "
-                        f"{exc.strerror or type(exc).__name__}") from None
-
-
-def check_resources(cpus_per_run: int) -> None:
-    """Refuses ``cpus_per_run`` when no node of the cluster has that many CPUs (Ray would
-    wait for one forever)."""
-    import ray
-    largest = max((node["Resources"].get("CPU", 0) for node in ray.nodes() if node["Alive"]),
-                  default=0)
-    if cpus_per_run > largest:
-        raise UserError(f"--cpus-per-run {cpus_per_run}: no node of the cluster has that many "
-                        f"CPUs (the largest has {largest:g})")
-
-
 def _drive(trials, configs, out, cpus_per_run, max_failures, progress) -> List[dict]:
-    import ray
     from tqdm import tqdm
     rows = {t.name: _pending_row(t) for t in trials}
     to_run = []
     for trial in trials:
-        done = _read_json(os.path.join(out, trial.name) + ".json") or {}
+        done = read_json(os.path.join(out, trial.name) + ".json") or {}
         if done.get("status") == "finished":
             rows[trial.name].update(done)
         else:
             to_run.append(trial)
-    running, queue = {}, collections.deque(to_run)
-    # max_calls=1: a worker process per trial (its own TensorFlow), gone when it ends
-    task = ray.remote(max_calls=1)(run_trial)
-    slots = int(ray.cluster_resources().get("CPU", 1) // cpus_per_run)
-    window = QUEUED_PER_SLOT * max(slots, 1)
-
-    def submit():
-        """Hands trials to Ray while fewer than ``window`` are there: the driver's memory
-        and a stop's cancellations do not grow with the plan."""
-        while queue and len(running) < window:
-            trial = queue.popleft()
-            ref = task.options(name=trial.name, num_cpus=cpus_per_run, max_retries=max_failures,
-                               retry_exceptions=False).remote(configs[trial.name].to_dict(),
-                                                              os.path.join(out, trial.name))
-            running[ref] = trial
-
+    queue = collections.deque(to_run)
     skipped = len(trials) - len(to_run)
     _write_summary(out, rows.values())
     bar = tqdm(total=len(trials), initial=skipped, disable=not progress, unit="trial",
@@ -307,65 +211,41 @@ def _drive(trials, configs, out, cpus_per_run, max_failures, progress) -> List[d
     if skipped:
         bar.write(f"{skipped} of {len(trials)} trials finished earlier; not run again")
     _show_best(bar, rows)
-    stop = StopRequests()  # Ctrl-C or SIGTERM: cancel the trials, which save and stop
-    try:
-        with stop:
-            submit()
-            _collect_while(lambda: not stop.signal, running, rows, out, max_failures, bar, submit)
-            if stop.signal:  # cancellation reaches each trial as Ctrl-C: it saves and stops
-                bar.write("stopping: each running trial saves a checkpoint")
-                for ref in running:
-                    ray.cancel(ref)
-                deadline = time.time() + CANCEL_GRACE_S
-                _collect_while(lambda: time.time() < deadline, running, rows, out, max_failures, bar)
-                for trial in running.values():
-                    rows[trial.name].update(status="stopped", error="did not stop in time")
-                _write_summary(out, rows.values())
-    finally:
-        bar.close()
-    _write_summary(out, rows.values())
-    if stop.signal:
-        saved = sum(1 for r in rows.values() if str(r.get("error", "")).startswith(
-            ("interrupted at step", "terminated at step")))
-        raise Interrupted(f"sweep stopped; {saved} running trials saved a checkpoint; the same "
-                          f"command (--out {out}) goes on", stop.signal)
-    return list(rows.values())
-
-
-def _collect_while(go_on, running, rows, out, max_failures, bar, refill=None) -> None:
-    """Collects trials as they end (``running``: task -> trial), rewriting ``summary.csv``
-    and the best so far, while ``go_on()``; ``refill()`` hands more trials to Ray."""
-    import ray
     written = time.time()
-    while running and go_on():
-        ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-        for ref in ready:
-            _collect(ref, running.pop(ref), rows, max_failures, bar)
-            _show_best(bar, rows)
-        if refill and go_on():
-            refill()
-        if ready and time.time() - written >= SUMMARY_EVERY_S:  # (its cost grows with the plan)
+
+    def next_trial():
+        if not queue:
+            return None
+        trial = queue.popleft()
+        return trial.name, run_trial, (configs[trial.name].to_dict(), os.path.join(out, trial.name))
+
+    def collect(name, result):
+        nonlocal written
+        row = rows[name]
+        row.update(result)
+        bar.update(1)
+        line = f"{name}: {row['status']}"
+        if row["status"] == "finished":
+            line += f", last-10 return {row['last10_return']:.1f} on node {row['node']}"
+        elif row.get("error"):
+            line += f": {row['error']}"
+        bar.write(line)
+        _show_best(bar, rows)
+        if time.time() - written >= SUMMARY_EVERY_S:  # (its cost grows with the plan)
             _write_summary(out, rows.values())
             written = time.time()
 
-
-def _collect(ref, trial, rows, max_failures, bar) -> None:
-    import ray
-    row = rows[trial.name]
     try:
-        row.update(ray.get(ref))
-    except ray.exceptions.TaskCancelledError:
-        row.update(status="stopped", error="stopped before it started")
-    except ray.exceptions.RayError as exc:  # its process or node died more than max_failures times
-        row.update(status="failed", error=f"its process died {max_failures + 1} times; last: "
-                                          f"{type(exc).__name__}")
-    bar.update(1)
-    line = f"{trial.name}: {row['status']}"
-    if row["status"] == "finished":
-        line += f", last-10 return {row['last10_return']:.1f} on node {row['node']}"
-    elif row.get("error"):
-        line += f": {row['error']}"
-    bar.write(line)
+        signal = TrialPool(cpus_per_run, max_failures).run(next_trial, collect, say=bar.write)
+    finally:
+        bar.close()
+    _write_summary(out, rows.values())
+    if signal:
+        saved = sum(1 for r in rows.values() if str(r.get("error", "")).startswith(
+            ("interrupted at step", "terminated at step")))
+        raise Interrupted(f"sweep stopped; {saved} running trials saved a checkpoint; the same "
+                          f"command (--out {out}) goes on", signal)
+    return list(rows.values())
 
 
 def _show_best(bar, rows) -> None:
@@ -390,31 +270,10 @@ def _write_summary(out: str, rows) -> None:
     with open(path + ".tmp", "w", newline="") as f:
         writer = csv.DictWriter(f, columns, extrasaction="ignore")
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: cell(v) for k, v in row.items()} for row in rows)
     os.replace(path + ".tmp", path)
-
-
-def _cell(value):
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.10g}"
-    return value
 
 
 def read_summary(out: str) -> List[dict]:
     with open(os.path.join(out, SUMMARY_FILE), newline="") as f:
         return list(csv.DictReader(f))
-
-
-def _read_json(path: str) -> Optional[dict]:
-    try:
-        with open(path) as f:
-            value = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _write_json(path: str, value: dict) -> None:
-    with open(path + ".tmp", "w") as f:
-        json.dump(value, f, indent=1, sort_keys=True)
-    os.replace(path + ".tmp", path)

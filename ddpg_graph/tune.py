@@ -31,6 +31,7 @@ import os
 import warnings
 from typing import Dict, List, Optional, Sequence
 
+from . import pool
 from . import sweep as sweeps
 from .config import Config, parse_overrides
 from .errors import ConfigError, Interrupted, UserError, first_line
@@ -203,8 +204,8 @@ def tune(preset: str, trials: int, sampler: str = "tpe", pruner: str = "median",
             "overrides": list(overrides), "seed": seed, "startup_trials": startup_trials}
     out = out or sweeps.default_out(preset, plan).replace("sweep-", "tune-")
     if address:
-        sweeps.check_reachable(address)
-    lock = sweeps.claim(out, "tune", PLAN_FILE, plan)
+        pool.check_reachable(address)
+    lock = pool.claim(out, "tune", PLAN_FILE, plan)
     started = False
     try:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -216,8 +217,8 @@ def tune(preset: str, trials: int, sampler: str = "tpe", pruner: str = "median",
                                     direction="maximize", load_if_exists=True,
                                     sampler=make_sampler(sampler, seed, startup_trials),
                                     pruner=make_pruner(pruner, startup_trials, warmup))
-        sweeps.start_ray(address)
-        sweeps.check_resources(cpus_per_run)
+        pool.start_ray(address)
+        pool.check_resources(cpus_per_run)
         started = True
         report = dict(journal=journal, pruner=pruner, startup=startup_trials, warmup=warmup)
         rows = _drive(study, trials, space, preset, base, out, cpus_per_run, report, progress)
@@ -272,7 +273,7 @@ def _drive(study, trials, space, preset, base, out, cpus_per_run, report, progre
                 bar.write("stopping: each running trial saves a checkpoint")
                 for ref in running:
                     ray.cancel(ref)
-                ray.wait(list(running), num_returns=len(running), timeout=sweeps.CANCEL_GRACE_S)
+                ray.wait(list(running), num_returns=len(running), timeout=pool.CANCEL_GRACE_S)
     finally:
         bar.close()
     rows = _write_results(study, out, space)
@@ -310,7 +311,7 @@ def _write_results(study, out: str, space: dict) -> List[dict]:
     State = optuna.trial.TrialState
     rows = []
     for trial in study.get_trials(deepcopy=False):
-        result = sweeps._read_json(trial_dir(out, trial.number) + ".json") or {}
+        result = pool.read_json(trial_dir(out, trial.number) + ".json") or {}
         row = {"trial": trial.number, **{name: trial.params.get(name, "") for name in space},
                "state": trial.state.name.lower(),
                "value": trial.value if trial.value is not None else math.nan,
@@ -353,5 +354,5 @@ def _write_csv(path: str, rows: List[dict]) -> None:
     with open(path + ".tmp", "w", newline="") as f:
         writer = csv.DictWriter(f, columns)
         writer.writeheader()
-        writer.writerows({k: sweeps._cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: pool.cell(v) for k, v in row.items()} for row in rows)
     os.replace(path + ".tmp", path)

@@ -70,8 +70,8 @@ def local_ray():
     """One local Ray instance with 2 CPUs for this test process, shared by the sweep and tune
     tests; its address, for a driver in another process (``--address``)."""
     ray = pytest.importorskip("ray")
-    from ddpg_graph import sweep
-    sweep.start_ray(num_cpus=2)
+    from ddpg_graph import pool
+    pool.start_ray(num_cpus=2)
     yield ray.get_runtime_context().gcs_address
     ray.shutdown()
 

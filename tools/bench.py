@@ -52,13 +52,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLEAN_ENV = dict(os.environ)
 EVAL_EPISODES = 10
 EVAL_SEED = 10_000
+# What each setting measures: a preset (every hyperparameter, for every library: ddpg_graph
+# runs its Config, and ddpg_graph.peers builds SB3's and SBX's DDPG from the same Config), on
+# Pendulum-v1, for ``steps`` env steps, timed from ``timed_from``.
 SETTINGS = {
-    "zoo": dict(steps=20_000, timed_from=10_000, batch=256, actor_lr=1e-3, critic_lr=1e-3,
-                gamma=0.98, tau=0.005, buffer=200_000, learning_starts=10_000,
-                noise=("normal", 0.1)),
-    "emami": dict(steps=3_000, timed_from=1_000, batch=64, actor_lr=1e-4, critic_lr=1e-3,
-                  gamma=0.99, tau=0.001, buffer=1_000_000, learning_starts=64,
-                  noise=("ou", 0.15)),  # 0.3 in Pendulum's action units = 0.15 half ranges
+    "zoo": dict(preset="zoo", steps=20_000, timed_from=10_000),
+    "emami": dict(preset="emami", steps=3_000, timed_from=1_000),
 }
 # the zoo settings with a 1,000-step warm-up and 1,800 timed steps: for speed only
 SETTINGS["zoo_short"] = dict(SETTINGS["zoo"], steps=2_800, timed_from=1_000, learning_starts=1_000)
@@ -107,10 +106,10 @@ def update_flops(obs_dim: int, action_dim: int, actor_hidden, critic_hidden, bat
 
 # -- workers: each prints one JSON line ------------------------------------------------------
 def quicken(factor: int) -> None:
-    """``--quick``: every setting's step counts divided by ``factor`` (a smoke test), kept to
-    whole 200-step episodes with at least two of them timed."""
+    from ddpg_graph.config import Config
     for s in SETTINGS.values():
-        s["learning_starts"] = max(s["learning_starts"] // factor, 64)
+        starts = s.get("learning_starts") or Config.from_preset(s["preset"]).learning_starts
+        s["learning_starts"] = max(starts // factor, 64)
         s["timed_from"] = max(s["timed_from"] // factor // 200 * 200, 200)
         s["steps"] = max(s["steps"] // factor // 200 * 200, s["timed_from"] + 400)
 
@@ -121,86 +120,70 @@ def thread_settings(threads: int) -> dict:
     return {"intra_op_threads": threads, "inter_op_threads": threads, "towers": 1} if threads else {}
 
 
-def graph_config(setting: str, seed: int, overrides, threads: int = 0):
-    """The ddpg_graph config of ``setting``; ``threads`` > 0 sets both TF thread pools."""
+def graph_config(setting: str, seed: int, overrides=(), threads: int = 0):
+    """The config of ``setting`` for every library (``overrides``: ddpg_graph's own, e.g. a
+    side's ``matmul_precision``); ``threads`` > 0 sets both TF thread pools."""
     from ddpg_graph.config import Config, parse_overrides
     s = SETTINGS[setting]
     values = dict(seed=seed, total_steps=s["steps"], eval_every_steps=0, checkpoint_every_steps=0,
-                  learning_starts=s["learning_starts"])
-    if setting == "emami":
-        values.update(env_id="Pendulum-v1")
-    else:
-        values.update(warmup_steps=s["learning_starts"])
+                  env_id="Pendulum-v1")  # (emami's Pendulum-v0 is v1 too, by another name)
+    if "learning_starts" in s:  # a shortened warm-up: random actions until then, as SB3 does
+        values.update(learning_starts=s["learning_starts"], warmup_steps=s["learning_starts"])
     values.update(thread_settings(threads))
     values.update(parse_overrides(overrides))
-    return Config.from_preset("emami" if setting == "emami" else "zoo", **values)
+    return Config.from_preset(s["preset"], **values)
 
 
 class UpdateClock:
     """A trainer callback: the wall time of the update calls (each ``session.run`` that
-    trained, which also chose the action) and how many updates they made."""
+    trained, which also chose the action) and how many updates they made; and the
+    learning phase's env steps/s, timed from ``timed_from``."""
 
-    def __init__(self):
+    def __init__(self, timed_from: int = 0):
         self.seconds, self.updates = 0.0, 0
+        self.timed_from, self.started = timed_from, None  # (step, time) once it is reached
 
     def on_update(self, trainer, stats):
         self.seconds += stats["seconds"]
         self.updates += stats["updates"]
 
+    def on_step(self, trainer):
+        """The learning phase starts at the first vector step that reaches ``timed_from``
+        (with n_envs envs, the step count goes by N)."""
+        if self.started is None and trainer.step >= self.timed_from:
+            self.started = (trainer.step, time.perf_counter())
+
+    def steps_per_s(self, step: int) -> float:
+        return (step - self.started[0]) / (time.perf_counter() - self.started[1])
+
 
 def graph_worker(setting: str, seed: int, overrides, threads: int) -> dict:
     from ddpg_graph.runner import Trainer
     config = graph_config(setting, seed, overrides, threads)
-    timed_from = SETTINGS[setting]["timed_from"]
-    clock = UpdateClock()
+    clock = UpdateClock(SETTINGS[setting]["timed_from"])
     with tempfile.TemporaryDirectory() as run_dir:
         with Trainer(config, run_dir, progress=False, overwrite=True, callbacks=[clock]) as trainer:
             trainer.run()
-            rows = trainer.history.rows
-            start = next(r for r in rows if r["step"] == timed_from)
-            end = rows[-1]
-            steps_per_s = (end["step"] - start["step"]) / (end["wall_time"] - start["wall_time"])
+            steps_per_s = clock.steps_per_s(trainer.step)
             eval_return = evaluate(trainer.agent.act, seed)
     return {"steps_per_s": steps_per_s, "updates_per_s": clock.updates / clock.seconds,
             "eval_return": eval_return, "peak_rss_mib": peak_rss_mib()}
 
 
 def peer_worker(library: str, setting: str, seed: int, overrides, threads: int) -> dict:
-    """Stable-Baselines3's (``sb3``) or SBX's (``sbx``) DDPG with the setting's values; both
-    take SB3's API, noise classes and replay buffer (``overrides`` are ddpg_graph's: unused)."""
+    """Stable-Baselines3's (``sb3``) or SBX's (``sbx``) DDPG on the setting's config
+    (``ddpg_graph.peers``; ``overrides`` are ddpg_graph's engine settings: unused)."""
     import gymnasium as gym
-    import numpy as np
     import torch
+    from stable_baselines3.common.callbacks import BaseCallback
+    from ddpg_graph import peers
     if threads:
         torch.set_num_threads(threads)
-    from stable_baselines3.common.callbacks import BaseCallback
-    from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+    config = graph_config(setting, seed)
     s = SETTINGS[setting]
-    if library == "sbx":
-        from sbx import DDPG  # the actor's and the critic's learning rates apart, as we have them
-        rates = dict(learning_rate=s["actor_lr"], qf_learning_rate=s["critic_lr"])
-    else:
-        from stable_baselines3 import DDPG
-        rates = dict(learning_rate=s["critic_lr"])
-
-    class TimedDDPG(DDPG):
-        """The library's DDPG with the time inside ``train`` counted (SB3's: with separate
-        learning rates, which it would set to one value at every ``train``)."""
-        train_seconds, updates = 0.0, 0
-
-        def _update_learning_rate(self, optimizers):
-            if library == "sbx":
-                return super()._update_learning_rate(optimizers)
-            for group in self.actor.optimizer.param_groups:
-                group["lr"] = s["actor_lr"]
-            for group in self.critic.optimizer.param_groups:
-                group["lr"] = s["critic_lr"]
-
-        def train(self, gradient_steps, batch_size=100):
-            start = time.perf_counter()
-            super().train(gradient_steps, batch_size)  # (SBX: blocks on the losses it logs)
-            self.train_seconds += time.perf_counter() - start
-            self.updates += gradient_steps
+    clock = UpdateClock()  # the time inside the library's own update calls
+    model = peers.make(library, config, gym.make(config.env_id), on_train=lambda seconds, updates:
+                       clock.on_update(None, {"seconds": seconds, "updates": updates}))
 
     class Clock(BaseCallback):
         started = None
@@ -210,21 +193,12 @@ def peer_worker(library: str, setting: str, seed: int, overrides, threads: int) 
                 self.started = time.perf_counter()
             return True
 
-    env = gym.make("Pendulum-v1")
-    zeros = np.zeros(env.action_space.shape)
-    kind, sigma = s["noise"]
-    noise = (NormalActionNoise(zeros, sigma + zeros) if kind == "normal"
-             else OrnsteinUhlenbeckActionNoise(zeros, sigma + zeros, theta=0.15, dt=1.0))
-    model = TimedDDPG("MlpPolicy", env, buffer_size=s["buffer"], learning_starts=s["learning_starts"],
-                      batch_size=s["batch"], tau=s["tau"], gamma=s["gamma"], train_freq=1,
-                      gradient_steps=1, action_noise=noise, policy_kwargs=dict(net_arch=[400, 300]),
-                      seed=seed, device="cpu", **rates)
-    clock = Clock()
-    model.learn(total_timesteps=s["steps"], callback=clock)
+    timer = Clock()
+    model.learn(total_timesteps=s["steps"], callback=timer)
     ended = time.perf_counter()
     eval_return = evaluate(lambda obs: model.predict(obs, deterministic=True)[0], seed)
-    return {"steps_per_s": (s["steps"] - s["timed_from"]) / (ended - clock.started),
-            "updates_per_s": model.updates / model.train_seconds, "eval_return": eval_return,
+    return {"steps_per_s": (s["steps"] - s["timed_from"]) / (ended - timer.started),
+            "updates_per_s": clock.updates / clock.seconds, "eval_return": eval_return,
             "peak_rss_mib": peak_rss_mib(), "cores": len(os.sched_getaffinity(0))}
 
 
@@ -307,8 +281,29 @@ def memory_worker(setting: str, seed: int, overrides, threads: int) -> dict:
 WORKERS = {"graph": graph_worker, "sb3": functools.partial(peer_worker, "sb3"),
            "sbx": functools.partial(peer_worker, "sbx"),
            "roofline": roofline_worker, "memory": memory_worker}
-SIDES = {"ddpg_graph": "graph", "sb3": "sb3", "sbx": "sbx"}  # side -> worker
 PEERS = ("sb3", "sbx")
+OURS = ("ddpg_graph", "ddpg_graph bf16")
+# side -> (worker, the side's own ddpg_graph overrides); bfloat16 matmuls where the CPU has them
+SIDES = {"ddpg_graph": ("graph", ()), "sb3": ("sb3", ()), "sbx": ("sbx", ())}
+
+
+def cpu_has_bfloat16() -> bool:
+    """AVX512-BF16 or AMX-BF16: oneDNN's bfloat16 matmuls run natively."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+if cpu_has_bfloat16():
+    SIDES["ddpg_graph bf16"] = ("graph", ("matmul_precision=bfloat16",))
+
+
+def measurement(side: str, setting: str, seed: int, overrides) -> "Measurement":
+    kind, own = SIDES[side]
+    return Measurement(kind, setting, seed, tuple(overrides) + own if kind == "graph" else ())
 
 
 def worker_main(kind: str, setting: str, seed: int, overrides, threads: int, core) -> int:
@@ -390,11 +385,14 @@ def summarise(runs: dict, seeds, keys) -> dict:
         out[key] = {side: spread([r[key] for r in rs]) for side, rs in runs.items()}
         out[key]["runs"] = {side: [r[key] for r in rs] for side, rs in runs.items()}
         if key in ("steps_per_s", "updates_per_s"):
-            ours = [r[key] for r in runs["ddpg_graph"]]
             best = [max(rs) for rs in zip(*[[r[key] for r in runs[p]] for p in PEERS])]
-            out[key]["ratio"] = spread([a / b for a, b in zip(ours, best)])
-            for peer in PEERS:
-                out[key][f"ratio_{peer}"] = spread([a / r[key] for a, r in zip(ours, runs[peer])])
+            for side in (s for s in OURS if s in runs):
+                ours = [r[key] for r in runs[side]]
+                suffix = "" if side == "ddpg_graph" else "_bf16"
+                out[key]["ratio" + suffix] = spread([a / b for a, b in zip(ours, best)])
+                for peer in PEERS:
+                    out[key][f"ratio{suffix}_{peer}"] = spread([a / r[key] for a, r in
+                                                                zip(ours, runs[peer])])
     return out
 
 
@@ -407,9 +405,7 @@ def whole_machine(setting: str, seeds, overrides, quick: bool) -> dict:
     runs = {side: [] for side in SIDES}
     for i, seed in enumerate(seeds):
         for side in rotated(list(SIDES), i):
-            measurement = Measurement(SIDES[side], setting, seed,
-                                      tuple(overrides) if side == "ddpg_graph" else ())
-            runs[side] += run_together([measurement], quick)
+            runs[side] += run_together([measurement(side, setting, seed, overrides)], quick)
     return summarise(runs, seeds, ("steps_per_s", "updates_per_s"))
 
 
@@ -418,21 +414,22 @@ def one_core_each(zoo_seeds, emami_seeds, overrides, quick: bool) -> dict:
     sides rotated by i, so that each pair of libraries meets and each one sits on both cores."""
     out = {}
     for setting, seeds in (("zoo", zoo_seeds), ("emami", emami_seeds)):
-        measurements = [Measurement(SIDES[side], setting, seed,
-                                    tuple(overrides) if side == "ddpg_graph" else ())
-                        for i, seed in enumerate(seeds) for side in rotated(list(SIDES), i)]
-        results = run_pinned(measurements, quick)
+        sides = [side for i in range(len(seeds)) for side in rotated(list(SIDES), i)]
+        seed_of = [seed for seed in seeds for _ in SIDES]
+        results = run_pinned([measurement(side, setting, seed, overrides)
+                              for side, seed in zip(sides, seed_of)], quick)
         runs = {side: [] for side in SIDES}
-        kinds = {kind: side for side, kind in SIDES.items()}
-        for measurement, result in zip(measurements, results):
-            runs[kinds[measurement.kind]].append(result)
+        for side, result in zip(sides, results):
+            runs[side].append(result)
         out[setting] = summarise(runs, seeds, ("steps_per_s", "updates_per_s", "eval_return",
                                                "peak_rss_mib"))
     from scipy.stats import mannwhitneyu
     e = out["zoo"]["eval_return"]
-    for peer in PEERS:  # H1: ddpg_graph's returns are lower
-        e[f"mann_whitney_p_worse_{peer}"] = float(mannwhitneyu(
-            e["runs"]["ddpg_graph"], e["runs"][peer], alternative="less").pvalue)
+    for side in (s for s in OURS if s in SIDES):
+        suffix = "" if side == "ddpg_graph" else "_bf16"
+        for peer in PEERS:  # H1: this side's returns are lower
+            e[f"mann_whitney_p_worse{suffix}_{peer}"] = float(mannwhitneyu(
+                e["runs"][side], e["runs"][peer], alternative="less").pvalue)
     out["memory"] = run_together([Measurement("memory", "emami", 0)], quick)[0]
     return out
 
@@ -459,13 +456,16 @@ def _cpu_name() -> str:
 
 def markdown(result: dict) -> str:
     m = result["machine"]
+    bf16 = "ddpg_graph bf16" in result["zoo"]["steps_per_s"]
     lines = [f"ddpg_graph vs Stable-Baselines3 and SBX DDPG, {m['date']}: {m['processor']}, "
              f"{m['cpus']} CPUs, Python {m['python']}, TensorFlow {m.get('tensorflow')}, torch "
              f"{m.get('torch')}, SB3 {m.get('stable-baselines3')}, SBX {m.get('sbx-rl')} (JAX "
              f"{m.get('jax')}); {result['wall_time_s'] / 60:.1f} min in all. Min / median / max "
-             "over the runs; ratios per seed, against the faster peer of the same seed.", "",
-             "| setting | measure | ddpg_graph | SB3 | SBX | ours / faster peer | target |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "over the runs; ratios per seed, against the faster peer of the same seed."
+             + (" bf16: ddpg_graph with matmul_precision=bfloat16." if bf16 else ""), "",
+             "| setting | measure | ddpg_graph | SB3 | SBX | ours / faster peer | "
+             + ("bf16 | bf16 / faster peer | " if bf16 else "") + "target |",
+             "| --- " * (9 if bf16 else 7) + "|"]
 
     def cell(s):
         return f"{s['min']:.0f} / **{s['median']:.0f}** / {s['max']:.0f}"
@@ -478,9 +478,11 @@ def markdown(result: dict) -> str:
         for key, label in (("steps_per_s", "learning-phase env steps/s"),
                            ("updates_per_s", "updates/s inside the update call")):
             target = "≥ 1.5×" if key == "steps_per_s" else ""
+            extra = (f"{cell(r[key]['ddpg_graph bf16'])} | {ratio(r[key]['ratio_bf16'])} | "
+                     if "ddpg_graph bf16" in r[key] else "| | " * bf16)
             lines.append(f"| `{name}`, {how} ({n} runs) | {label} | {cell(r[key]['ddpg_graph'])} | "
                          f"{cell(r[key]['sb3'])} | {cell(r[key]['sbx'])} | {ratio(r[key]['ratio'])} "
-                         f"| {target} |")
+                         f"| {extra}{target} |")
 
     speed_rows(result["zoo"], "zoo", "one core each")
     speed_rows(result["emami"], "emami", "one core each")
@@ -490,10 +492,15 @@ def markdown(result: dict) -> str:
     lines.append(f"| `zoo`, one core each | deterministic eval return after 20k steps | "
                  f"{cell(e['ddpg_graph'])} | {cell(e['sb3'])} | {cell(e['sbx'])} | Mann-Whitney "
                  f"p(ddpg_graph worse): {e['mann_whitney_p_worse_sb3']:.2f} vs SB3, "
-                 f"{e['mann_whitney_p_worse_sbx']:.2f} vs SBX | not worse |")
+                 f"{e['mann_whitney_p_worse_sbx']:.2f} vs SBX | "
+                 + (f"{cell(e['ddpg_graph bf16'])} | p(bf16 worse): "
+                    f"{e['mann_whitney_p_worse_bf16_sb3']:.2f} vs SB3, "
+                    f"{e['mann_whitney_p_worse_bf16_sbx']:.2f} vs SBX | " if bf16 else "")
+                 + "not worse |")
     rss = result["zoo"]["peak_rss_mib"]
     lines.append(f"| `zoo` | peak RSS, MiB | {cell(rss['ddpg_graph'])} | {cell(rss['sb3'])} | "
-                 f"{cell(rss['sbx'])} | | |")
+                 f"{cell(rss['sbx'])} | | " + (f"{cell(rss['ddpg_graph bf16'])} | | " if bf16 else "")
+                 + "|")
     for roof, target in ((result["roofline_one_core"], "≥ 75%"), (result["roofline"], "≥ 60%")):
         how = (f"{roof['cores']} core{'s' if roof['cores'] > 1 else ''}, {roof['towers']} "
                f"tower{'s' if roof['towers'] > 1 else ''}, {roof['intra_op_threads']}/"
@@ -501,10 +508,10 @@ def markdown(result: dict) -> str:
         lines.append(f"| `zoo` batch 256, {how} | isolated updates/s vs the matmul bound | "
                      f"{roof['updates_per_s']:.0f} | | | {roof['fraction']:.0%} of "
                      f"{roof['roofline_updates_per_s']:.0f}/s ({roof['matmul_gflops']:.0f} GFLOP/s ÷ "
-                     f"{roof['update_gflop']:.3f} GFLOP) | {target} |")
+                     f"{roof['update_gflop']:.3f} GFLOP) | " + ("| | " if bf16 else "") + f"{target} |")
     mem = result["memory"]
     lines.append(f"| `emami`, 1e6-transition buffer full | peak RSS, MiB | {mem['peak_rss_mib']:.0f} "
-                 "| | | | < 1024 |")
+                 "| | | | " + ("| | " if bf16 else "") + "< 1024 |")
     return "\n".join(lines) + "\n"
 
 
