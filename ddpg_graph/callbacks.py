@@ -61,7 +61,14 @@ class Callbacks:
     asked to stop."""
 
     def __init__(self, callbacks=()):
-        self.callbacks = list(callbacks or ())
+        if any(callable(getattr(callbacks, event, None)) for event in EVENTS):
+            raise ConfigError(f"callbacks takes a list of callbacks; got one "
+                              f"{type(callbacks).__name__}: pass [{type(callbacks).__name__}(...)]")
+        try:
+            self.callbacks = list(callbacks or ())
+        except TypeError:
+            raise ConfigError(f"callbacks takes a list of callbacks, got "
+                              f"{type(callbacks).__name__}") from None
         for callback in self.callbacks:
             if not any(callable(getattr(callback, event, None)) for event in EVENTS):
                 raise ConfigError(f"{type(callback).__name__} has none of the callback methods "

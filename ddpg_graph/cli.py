@@ -186,10 +186,11 @@ def tune(args) -> int:
                          space=space, out=args.out, address=args.address,
                          cpus_per_run=args.cpus_per_run, overrides=args.overrides, seed=args.seed,
                          startup_trials=args.startup_trials, progress=not args.no_progress)
-    counts = collections.Counter(row["state"] for row in rows)
-    print(f"{tally(counts)}; {os.path.join(out, 'trials.csv')}, best config: "
-          f"{os.path.join(out, 'best.json')}  (tensorboard --logdir {out})")
-    return 0 if counts.get("complete") else 1
+    counts = collections.Counter(row["status"] for row in rows)
+    best = (f", best config: {os.path.join(out, 'best.json')}" if counts.get("finished")
+            else ", no trial finished: no best config")
+    print(f"{tally(counts)}; {os.path.join(out, 'trials.csv')}{best}  (tensorboard --logdir {out})")
+    return 0 if counts.get("finished") else 1
 
 
 def config(args) -> int:

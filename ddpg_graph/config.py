@@ -173,7 +173,11 @@ class Config:
             json.dump(self.to_dict(), f, indent=2, sort_keys=True)
 
     @classmethod
-    def load(cls, path: str) -> "Config":
+    def load(cls, path: str, fill_from_preset: bool = False) -> "Config":
+        """The config saved at ``path``. A key the file lacks takes its default, as when the
+        run that saved it was made (a run's ``config.json``); ``fill_from_preset``: from the
+        preset the file names instead (a file a user wrote or cut down), or, when it names
+        none, is one line listing the missing keys."""
         try:
             with open(path) as f:
                 values = json.load(f)
@@ -183,10 +187,20 @@ class Config:
             raise UserError(f"unreadable config {path}: {exc}") from None
         if not isinstance(values, dict):
             raise UserError(f"unreadable config {path}: not a JSON object")
+        missing = sorted({f.name for f in dataclasses.fields(cls)} - set(values) - {"preset"})
+        if fill_from_preset and missing:
+            preset = values.get("preset")
+            if preset not in PRESETS:
+                raise ConfigError(f"{path} lacks {', '.join(missing)} and names no preset to take "
+                                  "them from")
+            return cls.from_preset(preset, **{k: v for k, v in values.items() if k != "preset"})
         return cls.from_dict(values)
 
 
 MAX_BUFFER_SIZE = 100_000_000  # transitions; 1e8 Pendulum ones are ~3 GB in float32
+# training envs: each is stepped every vector step and pickled into every checkpoint (async: a
+# process each); 256 MuJoCo envs hold ~0.5 GB and write 512 files per checkpoint
+MAX_N_ENVS = 256
 
 
 def _validate(c: Config) -> None:
@@ -255,6 +269,9 @@ def _validate(c: Config) -> None:
     need(c.train_every > 0, f"train_every must be positive, got {c.train_every}")
     need(c.gradient_steps >= 0, f"gradient_steps must be non-negative (0: n_envs), got {c.gradient_steps}")
     need(c.n_envs >= 1, f"n_envs must be at least 1, got {c.n_envs}")
+    need(c.n_envs <= MAX_N_ENVS, f"n_envs must be at most {MAX_N_ENVS}, got {c.n_envs:,}")
+    need(c.n_envs <= c.total_steps, f"n_envs ({c.n_envs:,}) must not exceed total_steps "
+                                    f"({c.total_steps:,}): one vector step is n_envs env steps")
     need(c.vector_mode in VECTOR_MODES,
          f"vector_mode must be one of {tuple(VECTOR_MODES)}, got {c.vector_mode!r}")
     need(c.learning_starts >= 0, f"learning_starts must be non-negative, got {c.learning_starts}")

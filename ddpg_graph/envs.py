@@ -91,6 +91,9 @@ def _from_id(env_id: str, kwargs: dict, render_mode: Optional[str]) -> Any:
 
 def _import_registering(module: str, gym_id: str) -> None:
     """Imports the user's ``module``, which registers ``gym_id``."""
+    if not module or not gym_id:
+        raise EnvError(f"an env given as package.module:ID needs both parts, got "
+                       f"{module!r}:{gym_id!r}")
     try:
         with _quiet():  # (e.g. shimmy, which imports gym 0.26 and its banner)
             importlib.import_module(module)

@@ -41,7 +41,7 @@ def run_config(preset: Optional[str], overrides: Sequence[str] = (), resume: Opt
                             "disagree; give one")
         parsed[key] = value
     if config_file:
-        return Config.load(config_file).replace(**parsed)
+        return Config.load(config_file, fill_from_preset=True).replace(**parsed)
     return Config.from_preset(preset, **parsed)
 
 

@@ -18,6 +18,7 @@ on bad input as if its process had died.
 """
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
@@ -25,7 +26,7 @@ import sys
 import time
 from typing import Callable, Optional, Tuple
 
-from .errors import RunDirLocked, UserError, first_line
+from .errors import RunDirLocked, RunError, UserError, first_line
 from .interrupts import StopRequests
 from .rundir import RunDir
 
@@ -49,6 +50,10 @@ def start_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> 
             ray.init(address=address, **kwargs)
         else:
             ray.init(num_cpus=num_cpus, **kwargs)
+    except OSError as exc:  # Ray's token and its files go to ~/.ray, whatever else is set
+        raise UserError(f"Ray cannot write its files in HOME ({os.path.expanduser('~')}): "
+                        f"{exc.strerror or type(exc).__name__}: {exc.filename or ''}; set HOME to "
+                        "a writable directory") from None
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         hint = ("; a cluster started with token authentication (Ray's default) needs "
@@ -105,6 +110,16 @@ def claim(out: str, kind: str, plan_file: str, plan: dict) -> RunDir:
     return lock
 
 
+# The columns every table of trials shares (sweep's summary.csv, tune's trials.csv, the
+# suite's trials.csv), one name per fact:
+#   status     how the trial ended: pending, running, finished, pruned, failed or stopped
+#   error      why it failed or stopped (one line), else empty
+#   step       env steps it trained
+#   wall_time  seconds of training
+#   node       the Ray node it ran on (the first 12 characters of its id)
+TRIAL_COLUMNS = ("status", "error", "step", "wall_time", "node")
+STATUSES = ("pending", "running", "finished", "pruned", "failed", "stopped")
+
 # What a pool hands it: (name, the function, its arguments); None: nothing more for now.
 NextTrial = Callable[[], Optional[Tuple[str, Callable, tuple]]]
 
@@ -129,9 +144,11 @@ class TrialPool:
         ``{"status": "failed" or "stopped", "error": ...}`` when its process died more than
         ``max_failures`` times or it was cancelled. Ctrl-C or SIGTERM cancels the running
         trials and waits up to ``CANCEL_GRACE_S`` for them to save; returns that signal
-        (None when every trial ended)."""
+        (None when every trial ended). An exception of ``collect`` or ``next_trial`` (say,
+        a full disk) stops the running trials the same way, then is raised."""
         import ray
         running = {}  # Ray task -> trial name
+        failure = []
 
         def submit():
             while len(running) < self.window:
@@ -147,22 +164,30 @@ class TrialPool:
             while running and go_on():
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
                 for ref in ready:
-                    collect(running.pop(ref), self._result(ref))
+                    name, row = running.pop(ref), self._result(ref)
+                    if not failure:
+                        collect(name, row)
                 if refill and go_on():
                     submit()
 
         stop = StopRequests()
         with stop:
-            submit()
-            collect_while(lambda: not stop.signal, refill=True)
-            if stop.signal and running:  # cancellation reaches each trial as Ctrl-C
+            try:
+                submit()
+                collect_while(lambda: not stop.signal, refill=True)
+            except Exception as exc:  # the caller's own: stop the trials, then raise it
+                failure.append(exc)
+            if (stop.signal or failure) and running:  # cancellation reaches each as Ctrl-C
                 say("stopping: each running trial saves a checkpoint")
                 for ref in running:
                     ray.cancel(ref)
                 deadline = time.time() + CANCEL_GRACE_S
                 collect_while(lambda: time.time() < deadline, refill=False)
-                for name in running.values():
-                    collect(name, {"status": "stopped", "error": "did not stop in time"})
+                if not failure:
+                    for name in running.values():
+                        collect(name, {"status": "stopped", "error": "did not stop in time"})
+        if failure:
+            raise failure[0]
         return stop.signal
 
     def _task(self, function):
@@ -193,11 +218,40 @@ def read_json(path: str) -> Optional[dict]:
     return value if isinstance(value, dict) else None
 
 
+def stopped_message(kind: str, saved: int, out: str) -> str:
+    """What a stopped sweep, search or suite says: how many trials saved a checkpoint (none is
+    said as none), and how to go on."""
+    trials = ("no running trial had to save a checkpoint" if not saved else
+              f"{saved} running trial{'s' if saved > 1 else ''} saved a checkpoint")
+    return f"{kind} stopped; {trials}; the same command (--out {out}) goes on"
+
+
+def write_atomically(path: str, write: Callable, binary: bool = False) -> None:
+    """``write(file)`` into ``path`` whole or not at all: aside, then renamed. A failed write
+    (a full disk) leaves the previous file and no ``.tmp``, and is one ``RunError`` line."""
+    try:
+        with open(path + ".tmp", "wb") if binary else open(path + ".tmp", "w", newline="") as f:
+            write(f)
+        os.replace(path + ".tmp", path)
+    except OSError as exc:
+        try:
+            os.remove(path + ".tmp")
+        except OSError:
+            pass
+        raise RunError(f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
+
+
 def write_json(path: str, value: dict) -> None:
-    """Writes ``value`` to ``path`` whole or not at all (aside, then renamed)."""
-    with open(path + ".tmp", "w") as f:
-        json.dump(value, f, indent=1, sort_keys=True)
-    os.replace(path + ".tmp", path)
+    write_atomically(path, lambda f: json.dump(value, f, indent=1, sort_keys=True))
+
+
+def write_csv(path: str, rows, columns) -> None:
+    """``rows`` (dicts) as a CSV of ``columns`` (other keys left out), cells by ``cell``."""
+    def write(f):
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({k: cell(v) for k, v in row.items()} for row in rows)
+    write_atomically(path, write)
 
 
 def cell(value):

@@ -123,10 +123,20 @@ def make_train_envs(config, seeds, env: Any = None,
     if not is_async:
         return vector_class(factories, autoreset_mode=mode)
     try:
-        return vector_class(factories, autoreset_mode=mode)
+        return vector_class(factories, autoreset_mode=mode, worker=_quiet_worker)
     except (EOFError, OSError) as exc:  # a worker that could not make its env exited
         raise EnvError(f"the async env workers could not make {config.env_id} "
                        f"({type(exc).__name__}); vector_mode=sync shows the env's own error") from None
+
+
+def _quiet_worker(*args, **kwargs) -> None:
+    """Gymnasium's async worker, which leaves quietly once the main process is gone (SIGKILL):
+    its own error path then writes to the dead pipe, a ``BrokenPipeError`` traceback each."""
+    from gymnasium.vector.async_vector_env import _async_worker
+    try:
+        _async_worker(*args, **kwargs)
+    except (BrokenPipeError, ConnectionError, EOFError):
+        pass
 
 
 def make_eval_env(config, seeds, env: Any = None, eval_env: Any = None,

@@ -31,7 +31,8 @@ from typing import Dict, List, Optional, Sequence
 from .config import Config, parse_overrides
 from .entry import load_tensorflow
 from .errors import ConfigError, Interrupted, RunError, UserError, first_line
-from .pool import TrialPool, cell, check_reachable, check_resources, claim, read_json, start_ray, write_json
+from .pool import (TrialPool, check_reachable, check_resources, claim, read_json, start_ray,
+                   stopped_message, write_csv, write_json)
 from .rundir import latest_checkpoint, resume_config
 
 # Ray is imported in the functions that use it: a plan is checked, and bad input refused,
@@ -39,7 +40,8 @@ from .rundir import latest_checkpoint, resume_config
 
 PLAN_FILE = "sweep.json"
 SUMMARY_FILE = "summary.csv"
-RESULT_COLUMNS = ("status", "error", "last10_return", "eval_return", "env_steps", "wall_time",
+# pool.TRIAL_COLUMNS and what a sweep adds
+RESULT_COLUMNS = ("status", "error", "last10_return", "eval_return", "step", "wall_time",
                   "node", "node_ip", "attempts")
 MAX_TRIALS = 10_000  # a larger plan is refused: split it over several sweep directories
 SUMMARY_EVERY_S = 2.0  # summary.csv is rewritten at most this often while trials end
@@ -120,7 +122,10 @@ def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
     row = {"node": context.get_node_id()[:12], "node_ip": ray.util.get_node_ip_address(),
            "attempts": int(previous.get("attempts", 0)) + 1}
     resume = latest_checkpoint(run_dir) is not None
-    write_json(status_file, dict(row, status="running", pid=os.getpid()))
+    try:
+        write_json(status_file, dict(row, status="running", pid=os.getpid()))
+    except RunError as exc:  # (a full disk: the run could not write its checkpoints either)
+        return dict(row, status="failed", error=str(exc))
     trainer = None
     try:
         config = Config.from_dict(config_dict)
@@ -144,7 +149,10 @@ def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
                 trainer.close()
             except RunError as exc:
                 row["error"] = row["error"] or str(exc)
-    write_json(status_file, row)
+    try:
+        write_json(status_file, row)
+    except RunError as exc:  # the driver has the row: it writes it once it can
+        row["error"] = row["error"] or str(exc)
     return row
 
 
@@ -152,7 +160,7 @@ def _outcome(trainer) -> dict:
     history = trainer.history
     evals = [v for v in history.column("eval_return") if not math.isnan(v)]
     return {"last10_return": history.last_mean(), "eval_return": evals[-1] if evals else math.nan,
-            "env_steps": trainer.step, "wall_time": trainer.elapsed}
+            "step": trainer.step, "wall_time": trainer.elapsed}
 
 
 # -- the driver -------------------------------------------------------------------------
@@ -243,8 +251,7 @@ def _drive(trials, configs, out, cpus_per_run, max_failures, progress) -> List[d
     if signal:
         saved = sum(1 for r in rows.values() if str(r.get("error", "")).startswith(
             ("interrupted at step", "terminated at step")))
-        raise Interrupted(f"sweep stopped; {saved} running trials saved a checkpoint; the same "
-                          f"command (--out {out}) goes on", signal)
+        raise Interrupted(stopped_message("sweep", saved, out), signal)
     return list(rows.values())
 
 
@@ -266,12 +273,7 @@ def _write_summary(out: str, rows) -> None:
     rows = list(rows)
     columns = list(rows[0]) if rows else ["trial", "seed", *RESULT_COLUMNS]
     columns = [c for c in columns if c not in RESULT_COLUMNS] + list(RESULT_COLUMNS)
-    path = os.path.join(out, SUMMARY_FILE)
-    with open(path + ".tmp", "w", newline="") as f:
-        writer = csv.DictWriter(f, columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({k: cell(v) for k, v in row.items()} for row in rows)
-    os.replace(path + ".tmp", path)
+    write_csv(os.path.join(out, SUMMARY_FILE), rows, columns)
 
 
 def read_summary(out: str) -> List[dict]:

@@ -24,7 +24,6 @@ kept, trials that were running resume from their checkpoints.
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -35,7 +34,6 @@ from . import pool
 from . import sweep as sweeps
 from .config import Config, parse_overrides
 from .errors import ConfigError, Interrupted, UserError, first_line
-from .interrupts import StopRequests
 
 PLAN_FILE = "tune.json"
 JOURNAL_FILE = "study.journal"
@@ -44,6 +42,11 @@ BEST_FILE = "best.json"
 STUDY_NAME = "ddpg_graph"
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("median", "none")
+# an Optuna trial's state as the pool's status (pool.STATUSES)
+STATUS = {"COMPLETE": "finished", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running",
+          "WAITING": "pending"}
+RESULT = "result"  # the user attribute of an Optuna trial that keeps the row its worker returned
+MAX_FAILURES = 2  # reruns of a trial whose process or node died (each resumes from its checkpoint)
 
 # rl-zoo3's DDPG sampler (rl_zoo3/hyperparams_opt.py, sample_ddpg_params), in this package's
 # keys: one learning rate for both networks, gradient_steps = train_freq, SB3's
@@ -67,10 +70,12 @@ DEFAULT_SPACE = {
 def load_space(path: str) -> dict:
     """A space from a JSON or YAML file (one ``UserError`` line if it does not read)."""
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError as exc:
         raise UserError(f"cannot read the space {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"cannot read the space {path}: not UTF-8 text (JSON or YAML)") from None
     try:
         if path.endswith((".yaml", ".yml")):
             import yaml
@@ -98,8 +103,14 @@ def check_space(space: dict, base: dict, preset: str) -> None:
             choices = list(choices.values())
         if not isinstance(choices, list) or not choices:
             raise ConfigError(f"space {name!r}: choices must be a non-empty list or mapping")
-        if "low" in spec and not spec["low"] <= spec["high"]:
-            raise ConfigError(f"space {name!r}: low must not exceed high")
+        if "low" in spec:
+            low, high = spec["low"], spec["high"]
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)):
+                raise ConfigError(f"space {name!r}: low and high must be numbers")
+            if not low <= high:
+                raise ConfigError(f"space {name!r}: low must not exceed high")
+            if spec.get("log") and low <= 0:
+                raise ConfigError(f"space {name!r}: a log scale needs low above 0, got {low}")
         for value in choices:
             try:
                 Config.from_preset(preset, **dict(base, **{key: value for key in sets}))
@@ -200,6 +211,10 @@ def tune(preset: str, trials: int, sampler: str = "tpe", pruner: str = "median",
     base.update(parse_overrides(overrides))
     check_space(space, base, preset)
     config = Config.from_preset(preset, **base)
+    if not 0 < config.eval_every_steps <= config.total_steps or not config.eval_episodes:
+        raise ConfigError(f"a trial's value is its last evaluation: eval_every_steps "
+                          f"({config.eval_every_steps}) must be positive and at most total_steps "
+                          f"({config.total_steps}), and eval_episodes positive")
     plan = {"preset": preset, "sampler": sampler, "pruner": pruner, "space": space,
             "overrides": list(overrides), "seed": seed, "startup_trials": startup_trials}
     out = out or sweeps.default_out(preset, plan).replace("sweep-", "tune-")
@@ -213,9 +228,13 @@ def tune(preset: str, trials: int, sampler: str = "tpe", pruner: str = "median",
         # no pruning in a trial's first third, as rl-zoo3 (n_warmup_steps = n_evaluations // 3):
         # its first evaluations are too early to tell (MedianPruner prunes from step warmup on)
         warmup = config.total_steps // 3
+        # a continued study's sampler is seeded past the trials it holds: seeded as at the
+        # start, it drew the first trials' values again (its stream is not in the journal)
+        held = len(optuna.create_study(study_name=STUDY_NAME, storage=_storage(journal),
+                                       direction="maximize", load_if_exists=True).trials)
         study = optuna.create_study(study_name=STUDY_NAME, storage=_storage(journal),
                                     direction="maximize", load_if_exists=True,
-                                    sampler=make_sampler(sampler, seed, startup_trials),
+                                    sampler=make_sampler(sampler, seed + held, startup_trials),
                                     pruner=make_pruner(pruner, startup_trials, warmup))
         pool.start_ray(address)
         pool.check_resources(cpus_per_run)
@@ -233,75 +252,84 @@ def trial_dir(out: str, number: int) -> str:
 
 def _drive(study, trials, space, preset, base, out, cpus_per_run, report, progress) -> List[dict]:
     import optuna
-    import ray
     from tqdm import tqdm
     State = optuna.trial.TrialState
-    task = ray.remote(max_calls=1)(sweeps.run_trial)  # a worker process per trial
-    running = {}  # ray task -> optuna trial number
-
-    def submit(number: int, trial_id: int, config: Config) -> None:
-        callback = Report(trial_id=trial_id, **report)
-        ref = task.options(name=f"trial-{number}", num_cpus=cpus_per_run, max_retries=2,
-                           retry_exceptions=False).remote(config.to_dict(), trial_dir(out, number),
-                                                          [callback])
-        running[ref] = number
-
     # trials a killed driver left running: resumed from their checkpoints, with their values
-    for frozen in study.get_trials(deepcopy=False, states=(State.RUNNING,)):
-        config = Config.from_preset(preset, **dict(base, **config_values(frozen.params, space)))
-        submit(frozen.number, frozen._trial_id, config)
-    slots = max(int(ray.cluster_resources().get("CPU", 1) // cpus_per_run), 1)
-    ended = len(study.get_trials(deepcopy=False, states=(State.COMPLETE, State.PRUNED, State.FAIL)))
-    bar = tqdm(total=trials, initial=min(ended, trials), disable=not progress, unit="trial",
-               dynamic_ncols=True, desc="tune")
-    stop = StopRequests()
-    try:
-        with stop:
-            while not stop.signal and (running or ended + len(running) < trials):
-                while not stop.signal and len(running) < slots and ended + len(running) < trials:
-                    trial = study.ask()
+    resumed = [(frozen.number, frozen._trial_id,
+                Config.from_preset(preset, **dict(base, **config_values(frozen.params, space))))
+               for frozen in study.get_trials(deepcopy=False, states=(State.RUNNING,))]
+    ended = (State.COMPLETE, State.PRUNED, State.FAIL)
+    counts = {"ended": len(study.get_trials(deepcopy=False, states=ended)), "running": 0}
+    bar = tqdm(total=trials, initial=min(counts["ended"], trials), disable=not progress,
+               unit="trial", dynamic_ncols=True, desc="tune")
+    trial_ids = {}  # trial number -> Optuna's trial id, for the trials handed to the pool
+
+    def next_trial():
+        while resumed or counts["ended"] + counts["running"] < trials:
+            if resumed:
+                number, trial_id, config = resumed.pop(0)
+            else:
+                trial = study.ask()
+                try:
                     config = Config.from_preset(preset, **dict(base, **sample(trial, space)))
-                    submit(trial.number, trial._trial_id, config)
-                ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-                for ref in ready:
-                    number = running.pop(ref)
-                    _tell(study, number, ref, bar)
-                    ended += 1
-                    bar.update(1)
-                    _write_results(study, out, space)
-            if stop.signal:
-                bar.write("stopping: each running trial saves a checkpoint")
-                for ref in running:
-                    ray.cancel(ref)
-                ray.wait(list(running), num_returns=len(running), timeout=pool.CANCEL_GRACE_S)
+                except UserError as exc:  # values each valid, together not: the trial fails
+                    _fail(study, trial, str(exc), bar)
+                    counts["ended"] += 1
+                    continue
+                number, trial_id = trial.number, trial._trial_id
+            counts["running"] += 1
+            trial_ids[number] = trial_id
+            return (f"trial-{number}", sweeps.run_trial,
+                    (config.to_dict(), trial_dir(out, number), [Report(trial_id=trial_id, **report)]))
+        return None
+
+    def collect(name, row):
+        number = int(name.split("-")[1])
+        counts["running"] -= 1
+        counts["ended"] += 1
+        # the row is kept in the study first: a trial JSON the worker could not write (a full
+        # disk) is written from it by a later call
+        optuna.trial.Trial(study, trial_ids[number]).set_user_attr(RESULT, row)
+        _tell(study, number, row, bar)
+        _write_results(study, out, space)
+
+    try:
+        signal = pool.TrialPool(cpus_per_run, max_failures=MAX_FAILURES, queued_per_slot=1).run(
+            next_trial, collect, say=bar.write)
     finally:
         bar.close()
     rows = _write_results(study, out, space)
-    if stop.signal:
-        raise Interrupted(f"tune stopped; the running trials saved a checkpoint; the same "
-                          f"command (--out {out}) goes on", stop.signal)
+    if signal:
+        saved = sum(1 for r in rows if r["status"] == "running")
+        raise Interrupted(pool.stopped_message("tune", saved, out), signal)
     return rows
 
 
-def _tell(study, number: int, ref, bar) -> None:
-    """Tells the study how trial ``number`` ended: its last evaluation's return, pruned (the
-    ``Report`` callback stopped it) or failed."""
+def _fail(study, trial, reason: str, bar) -> None:
+    """Tells the study that ``trial`` failed, with ``reason`` kept beside it."""
     import optuna
-    import ray
+    trial.set_user_attr("error", reason)
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    bar.write(f"trial {trial.number}: failed: {reason}")
+
+
+def _tell(study, number: int, row: dict, bar) -> None:
+    """Tells the study how trial ``number`` ended (``row``, from the pool): its last
+    evaluation's return, pruned (the ``Report`` callback stopped it), failed, or stopped by
+    Ctrl-C (then it stays running: the same command resumes it)."""
+    import optuna
     State = optuna.trial.TrialState
-    try:
-        row = ray.get(ref)
-    except ray.exceptions.RayError as exc:
-        row = {"status": "failed", "error": f"its process died 3 times; last: {type(exc).__name__}"}
     value = row.get("eval_return", math.nan)
+    if row["status"] == "stopped":
+        return
     if row.get("stopped_by", "").startswith("Report."):
         study.tell(number, state=State.PRUNED)
-        bar.write(f"trial {number}: pruned at step {row['env_steps']}")
+        bar.write(f"trial {number}: pruned at step {row['step']}")
     elif row["status"] == "finished" and isinstance(value, float) and math.isfinite(value):
         study.tell(number, value)
         bar.write(f"trial {number}: {value:.1f}")
     else:
-        study.tell(number, state=State.FAIL)
+        study.tell(number, state=State.FAIL)  # (the reason: the trial's JSON, trials.csv)
         bar.write(f"trial {number}: failed: {row.get('error') or 'no evaluation'}")
 
 
@@ -311,21 +339,26 @@ def _write_results(study, out: str, space: dict) -> List[dict]:
     State = optuna.trial.TrialState
     rows = []
     for trial in study.get_trials(deepcopy=False):
-        result = pool.read_json(trial_dir(out, trial.number) + ".json") or {}
+        path = trial_dir(out, trial.number) + ".json"
+        result = trial.user_attrs.get(RESULT)  # the row its worker returned, once it ended
+        if result is not None and pool.read_json(path) != result:  # (the worker could not
+            pool.write_json(path, result)                          # write it: a full disk)
+        result = result or pool.read_json(path) or {}
         row = {"trial": trial.number, **{name: trial.params.get(name, "") for name in space},
-               "state": trial.state.name.lower(),
+               "status": STATUS[trial.state.name],
+               "error": trial.user_attrs.get("error") or result.get("error", ""),
                "value": trial.value if trial.value is not None else math.nan,
                "best_eval": max(trial.intermediate_values.values(), default=math.nan),
-               "steps": result.get("env_steps", ""), "wall_time": result.get("wall_time", ""),
+               "step": result.get("step", ""), "wall_time": result.get("wall_time", ""),
                "node": result.get("node", "")}
         rows.append(row)
-    _write_csv(os.path.join(out, TRIALS_FILE), rows)
+    pool.write_csv(os.path.join(out, TRIALS_FILE), rows,
+                   list(rows[0]) if rows else ["trial", "status", "value"])
     complete = [t for t in study.get_trials(deepcopy=False) if t.state == State.COMPLETE]
     if complete:
         best = max(complete, key=lambda t: t.value)
         config = Config.load(os.path.join(trial_dir(out, best.number), "config.json"))
-        config.save(os.path.join(out, BEST_FILE) + ".tmp")
-        os.replace(os.path.join(out, BEST_FILE) + ".tmp", os.path.join(out, BEST_FILE))
+        pool.write_json(os.path.join(out, BEST_FILE), config.to_dict())
         _plot(study, out)
     return rows
 
@@ -345,14 +378,6 @@ def _plot(study, out: str) -> None:
                 axes = draw(study)
             except (ValueError, RuntimeError, ZeroDivisionError):  # too few trials for it yet
                 continue
-            axes.figure.savefig(os.path.join(out, name), dpi=100, bbox_inches="tight")
+            pool.write_atomically(os.path.join(out, name), lambda f: axes.figure.savefig(
+                f, format="png", dpi=100, bbox_inches="tight"), binary=True)
             plt.close(axes.figure)
-
-
-def _write_csv(path: str, rows: List[dict]) -> None:
-    columns = list(rows[0]) if rows else ["trial", "state", "value"]
-    with open(path + ".tmp", "w", newline="") as f:
-        writer = csv.DictWriter(f, columns)
-        writer.writeheader()
-        writer.writerows({k: pool.cell(v) for k, v in row.items()} for row in rows)
-    os.replace(path + ".tmp", path)

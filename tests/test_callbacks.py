@@ -59,6 +59,13 @@ def test_an_object_without_callback_methods_is_refused():
         Trainer(config(), progress=False, callbacks=[object()])
 
 
+def test_one_callback_instead_of_a_list_is_one_clear_sentence():
+    from ddpg_graph.errors import ConfigError
+    with pytest.raises(ConfigError, match=r"callbacks takes a list of callbacks; got one "
+                                          r"StopAtStep: pass \[StopAtStep\(...\)\]"):
+        Trainer(config(), progress=False, callbacks=StopAtStep(10))
+
+
 def history_rows(run_dir):
     return [{k: v for k, v in row.items() if k != "wall_time"}
             for row in History.load(os.path.join(run_dir, "history.csv")).rows]

@@ -40,6 +40,13 @@ BAD_INPUTS = [
      "cannot read the space /nonexistent.json"),
     (["train", "--config", "/nonexistent.json"], "no config at /nonexistent.json"),
     (["train", "--config", "best.json", "--preset", "emami"], "--config is a whole config"),
+    (["train", "--preset", "emami", "--env", ":Pendulum-v1"], "needs both parts, got '':'Pendulum-v1'"),
+    (["train", "--preset", "emami", "--n-envs", "100000", "--total-steps", "300"],
+     "n_envs must be at most 256, got 100,000"),
+    (["train", "--preset", "emami", "--n-envs", "200", "--total-steps", "150"],
+     "n_envs (200) must not exceed total_steps (150)"),
+    (["tune", "--preset", "emami", "--trials", "2", "--set", "total_steps=600"],
+     "eval_every_steps (2000) must be positive and at most total_steps (600)"),
 ]
 
 
@@ -141,3 +148,20 @@ def test_a_command_that_builds_a_graph_loads_tensorflow_without_keras_3_and_free
     last garbage collection skips the objects alive at exit (``entry.load_tensorflow``)."""
     status, loaded = probe("evaluate", "--checkpoint", str(tmp_path / "none"))
     assert (status, loaded) == (2, "True True False")
+
+
+def test_a_config_file_lacking_keys_takes_them_from_its_preset(tmp_path):
+    """``train --config best.json`` of a cut-down file: the missing keys come from the preset
+    it names (emami: 40,000 steps, not the defaults' 50,000); naming none, one line."""
+    from ddpg_graph.config import Config
+    from ddpg_graph.errors import ConfigError
+    from ddpg_graph.launch import run_config
+    values = Config.from_preset("emami", tau=0.01).to_dict()
+    del values["total_steps"]
+    path = tmp_path / "best.json"
+    path.write_text(json.dumps(values))
+    config = run_config(None, config_file=str(path))
+    assert config.total_steps == 40_000 and config.tau == 0.01
+    path.write_text(json.dumps(dict(values, preset="custom")))
+    with pytest.raises(ConfigError, match="lacks total_steps and names no preset"):
+        run_config(None, config_file=str(path))

@@ -35,7 +35,7 @@ def test_a_resumed_trial_gives_the_straight_trials_curve(tmp_path):
     straight = suite.run_trial("ddpg_graph", config_dict(), str(tmp_path / "straight"), 200)
     assert straight["status"] == "finished", straight
     first = suite.run_trial("ddpg_graph", config_dict(steps=200), str(tmp_path / "resumed"), 200)
-    assert first["status"] == "finished" and first["steps"] == 200
+    assert first["status"] == "finished" and first["step"] == 200
     resumed = suite.run_trial("ddpg_graph", config_dict(), str(tmp_path / "resumed"), 200)
     curve = suite.Curve(str(tmp_path / "resumed")).rows
     assert [s for s, _ in curve] == [200, 400]

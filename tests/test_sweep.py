@@ -38,7 +38,7 @@ def test_seeds_times_grid_are_trials_with_their_own_runs_and_a_summary(tmp_path,
         assert len(history) == 1 and history[0]["step"] == "200"  # 300 steps: one full episode
         assert float(row["last10_return"]) == pytest.approx(float(history[0]["return"]), abs=1e-3)
         assert float(row["eval_return"]) == pytest.approx(float(history[0]["eval_return"]), abs=1e-3)
-        assert row["env_steps"] == "300" and float(row["wall_time"]) > 0 and row["node"]
+        assert row["step"] == "300" and float(row["wall_time"]) > 0 and row["node"]
         assert row["attempts"] == "1" and row["error"] == ""
         assert glob.glob(os.path.join(run_dir, "tb", "events.out.tfevents.*"))
         config = json.load(open(os.path.join(run_dir, "config.json")))
@@ -123,7 +123,7 @@ def test_ctrl_c_stops_every_trial_at_a_checkpoint_and_the_same_command_goes_on(t
     assert process.returncode == 130, err
     for row in sweeps.read_summary(out):
         assert row["status"] == "stopped", row
-        step = int(row["env_steps"])
+        step = int(row["step"])
         assert 400 <= step < 4000  # stopped mid-run
         assert row["error"].startswith(f"interrupted at step {step}; checkpoint saved to ")
         latest = os.path.realpath(os.path.join(out, row["trial"], "checkpoints", "latest"))

@@ -52,20 +52,20 @@ def test_a_study_ends_its_trials_prunes_the_hopeless_and_best_json_reproduces(lo
     rows = read_trials(out)
     assert [r["trial"] for r in rows] == [str(i) for i in range(4)]
     assert [r["region"] for r in rows] == ["good", "good", "good", "bad"]
-    states = {r["state"] for r in rows if r["region"] == "bad"}
+    states = {r["status"] for r in rows if r["region"] == "bad"}
     assert states == {"pruned"}, rows  # stopped at its second evaluation, below the median
     bad = rows[3]
-    assert int(bad["steps"]) < 200 and float(bad["best_eval"]) < -400
-    assert all(r["state"] == "complete" for r in rows if r["region"] == "good")
+    assert int(bad["step"]) < 200 and float(bad["best_eval"]) < -400
+    assert all(r["status"] == "finished" for r in rows if r["region"] == "good")
     assert "1 pruned" in capsys.readouterr().out
     # a pruned trial stopped cleanly: a checkpoint at its last step and its history complete
     pruned_dir = tunes.trial_dir(out, 3)
     assert os.path.basename(os.path.realpath(os.path.join(pruned_dir, "checkpoints", "latest"))) \
-        == f"step-{int(bad['steps']):09d}"
+        == f"step-{int(bad['step']):09d}"
     for name in ("best.json", "history.png", "study.journal"):
         assert os.path.exists(os.path.join(out, name)), name
     # best.json is the best trial's whole config: training it again gives its history exactly
-    best = max((r for r in rows if r["state"] == "complete"), key=lambda r: float(r["value"]))
+    best = max((r for r in rows if r["status"] == "finished"), key=lambda r: float(r["value"]))
     again = str(tmp_path / "again")
     assert main(["train", "--config", os.path.join(out, "best.json"), "--logdir", again,
                  "--no-progress"]) == 0
@@ -86,21 +86,21 @@ def test_a_killed_driver_resumes_the_study_without_repeating_finished_trials(loc
     deadline = time.time() + 240
     while time.time() < deadline:
         if os.path.exists(os.path.join(out, "trials.csv")) and \
-                sum(r["state"] == "complete" for r in read_trials(out)) >= 1:
+                sum(r["status"] == "finished" for r in read_trials(out)) >= 1:
             break
         assert process.poll() is None, process.communicate()
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)  # the driver and the local Ray it started
     process.communicate()
-    running = [r["trial"] for r in read_trials(out) if r["state"] == "running"]
+    running = [r["trial"] for r in read_trials(out) if r["status"] == "running"]
     before = {r["trial"]: os.path.getmtime(os.path.join(tunes.trial_dir(out, int(r["trial"])),
                                                         "history.csv"))
-              for r in read_trials(out) if r["state"] == "complete"}
+              for r in read_trials(out) if r["status"] == "finished"}
     assert main(tune_args(out, 3, "--space", str(space))) == 0  # (here, on the local Ray)
     rows = read_trials(out)
     assert [r["trial"] for r in rows] == ["0", "1", "2"]
     assert running  # (it was killed mid-study: these resumed)
-    assert {r["state"] for r in rows} <= {"complete", "pruned"}
+    assert {r["status"] for r in rows} <= {"finished", "pruned"}
     for trial, mtime in before.items():  # not run again
         assert os.path.getmtime(os.path.join(tunes.trial_dir(out, int(trial)), "history.csv")) == mtime
 
@@ -110,12 +110,68 @@ def test_a_killed_driver_resumes_the_study_without_repeating_finished_trials(loc
     ({"tau": {"low": 0.5, "high": 2.0}}, "space 'tau' can give 2.0, which the config refuses"),
     ({"tau": {"low": 0.1}}, "space 'tau': give either choices or low and high"),
     ({"lr": {"choices": [0.1], "sets": ["no_such_key"]}}, "which the config refuses: unknown config key"),
+    ({"noise_sigma": {"low": 0.0, "high": 1.0, "log": True}}, "a log scale needs low above 0"),
+    ({"tau": {"low": "a", "high": 0.1}}, "low and high must be numbers"),
 ])
 def test_a_bad_space_is_one_line_before_anything_runs(space, message, tmp_path):
     with pytest.raises(ConfigError) as caught:
         tunes.tune("emami", 2, space=space, out=str(tmp_path / "t"), progress=False)
     assert message in str(caught.value) and "\n" not in str(caught.value)
     assert not os.path.exists(tmp_path / "t")
+
+
+def test_a_sampled_combination_the_config_refuses_is_a_failed_trial(local_ray, tmp_path, capsys):
+    """Each value valid, together not: every trial is told FAIL with the reason (a row), the
+    study goes on to its end, and with no finished trial no best config is named."""
+    out = str(tmp_path / "tune")
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"batch_size": {"choices": [2048]}, "buffer_size": {"choices": [1000]}}))
+    assert main(tune_args(out, 3, "--space", str(space), "--set", "buffer_size=100000")) == 1
+    rows = read_trials(out)
+    assert [r["status"] for r in rows] == ["failed"] * 3
+    assert {r["error"] for r in rows} == {"batch_size (2048) must not exceed buffer_size (1000)"}
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "no trial finished: no best config" in last and not os.path.exists(os.path.join(out, "best.json"))
+
+
+def test_a_continued_study_draws_new_values(local_ray, tmp_path):
+    """The same command with more trials goes on sampling: the seeded sampler does not start
+    its stream again (it drew trial 0's value for trial 1)."""
+    out = str(tmp_path / "tune")
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"tau": {"low": 0.001, "high": 0.1}}))
+    assert main(tune_args(out, 1, "--space", str(space))) == 0
+    assert main(tune_args(out, 2, "--space", str(space))) == 0
+    taus = [r["tau"] for r in read_trials(out)]
+    assert len(taus) == 2 and taus[0] != taus[1]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1.2 MB tmpfs at ``tmp_path/disk`` (root only), grown by ``grow()``."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(disk)],
+                      capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (not root)")
+    yield disk, lambda: subprocess.run(["mount", "-o", "remount,size=50m", str(disk)], check=True)
+    subprocess.run(["umount", str(disk)])
+
+
+def test_a_full_disk_is_one_line_and_the_rerun_writes_everything(local_ray, small_disk, capsys):
+    disk, grow = small_disk
+    out = str(disk / "tune")
+    space = disk.parent / "space.json"
+    space.write_text(json.dumps({"tau": {"low": 0.001, "high": 0.1}}))
+    assert main(tune_args(out, 4, "--space", str(space))) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "No space left on device" in errors[0], errors
+    assert not [name for name in os.listdir(out) if name.endswith(".tmp")]
+    grow()
+    assert main(tune_args(out, 4, "--space", str(space))) == 0
+    rows = read_trials(out)
+    assert len(rows) == 4 and all(os.path.exists(tunes.trial_dir(out, int(r["trial"])) + ".json")
+                                  for r in rows)
 
 
 def test_the_default_space_is_rl_zoo3s_and_every_value_is_a_valid_config():
@@ -136,3 +192,6 @@ def test_a_space_file_reads_as_json_or_yaml(tmp_path):
     (tmp_path / "bad.json").write_text("{tau")
     with pytest.raises(tunes.UserError, match="cannot read the space"):
         tunes.load_space(str(tmp_path / "bad.json"))
+    (tmp_path / "binary.json").write_bytes(bytes(range(256)))
+    with pytest.raises(tunes.UserError, match="not UTF-8 text"):
+        tunes.load_space(str(tmp_path / "binary.json"))

@@ -197,7 +197,8 @@ def test_sigkill_then_resume_equals_uninterrupted_run_with_three_envs(mode, vect
                               wait=False)
     wait_for_rows(run_dir, 300, process)  # (~step 1200) past the checkpoint near step 900
     process.send_signal(signal.SIGKILL)
-    process.communicate()
+    _, stderr = process.communicate()  # (the workers' too: they inherited it)
+    assert "Traceback" not in stderr, stderr  # async workers leave quietly, no BrokenPipeError
     total = len(history_without_wall_time(vector_reference_run))
     with open(os.path.join(run_dir, "history.csv")) as f:
         assert 300 <= sum(1 for _ in f) - 1 < total
@@ -210,6 +211,9 @@ def test_sigkill_then_resume_equals_uninterrupted_run_with_three_envs(mode, vect
 
 @pytest.mark.parametrize("setting, message", [
     ({"n_envs": 0}, "n_envs must be at least 1, got 0"),
+    ({"n_envs": 100_000}, "n_envs must be at most 256, got 100,000"),
+    ({"n_envs": 200, "total_steps": 150},
+     "n_envs (200) must not exceed total_steps (150): one vector step is n_envs env steps"),
     ({"vector_mode": "threads"}, "vector_mode must be one of ('sync', 'async'), got 'threads'"),
 ])
 def test_bad_vector_settings_are_one_line(setting, message):

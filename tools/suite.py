@@ -95,13 +95,15 @@ class Curve:
 def run_trial(library: str, config_dict: dict, directory: str, eval_every: int) -> dict:
     """Trains ``library`` (``ddpg_graph``, ``sb3`` or ``sbx``) with ``config_dict`` in
     ``directory``, evaluating by the protocol every ``eval_every`` env steps; its row."""
+    import ray
     os.makedirs(directory, exist_ok=True)
     started = time.time()
-    row = {"status": "finished", "error": ""}
+    row = {"status": "finished", "error": "", "node": ray.get_runtime_context().get_node_id()[:12]
+           if ray.is_initialized() else ""}
     try:
         config = Config.from_dict(config_dict)
         run = _run_ours if library == OURS else _run_peer
-        row["steps"] = run(library, config, directory, eval_every)
+        row["step"] = run(library, config, directory, eval_every)
     except Exception as exc:  # the trial fails alone, as a row
         row.update(status="failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
     row["wall_time"] = time.time() - started
@@ -233,8 +235,8 @@ def write_tables(out: str, plan: dict) -> None:
         curve_rows += [{"env": env, "library": column, "seed": seed, "step": step, "return": value}
                        for step, value in Curve(os.path.join(out, name)).rows]
     for path, rows, columns in (
-            (TRIALS_FILE, trial_rows, ["env", "library", "seed", "status", "final_return", "steps",
-                                        "wall_time", "error"]),
+            (TRIALS_FILE, trial_rows, ["env", "library", "seed", "final_return",
+                                        *pool.TRIAL_COLUMNS]),
             (CURVES_FILE, curve_rows, ["env", "library", "seed", "step", "return"])):
         with open(os.path.join(out, path) + ".tmp", "w", newline="") as f:
             writer = csv.DictWriter(f, columns, extrasaction="ignore")
