@@ -155,3 +155,29 @@ def test_a_sweep_that_cannot_run_is_one_line_and_leaves_nothing(tmp_path, capsys
                                          if "plan" in message else f"error: {message}"], lines
         assert time.time() - started < 30
         assert not os.path.exists(tmp_path / "new")
+
+
+def test_a_home_ray_cannot_write_is_one_line_naming_home(tmp_path):
+    """Ray keeps its token in ~/.ray: HOME=/proc is one line naming HOME, exit 2, nothing
+    created (its own Ray start, in a fresh process: the test's Ray would hide it)."""
+    import subprocess
+    import sys
+    from conftest import REPO
+    out = tmp_path / "sweep"
+    done = subprocess.run([sys.executable, "-m", "ddpg_graph", "sweep", "--preset", "emami",
+                           "--seeds", "0", "--out", str(out), "--no-progress"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, HOME="/proc"))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "error: Ray cannot write its files in HOME (/proc): No such file or directory: "
+        "/proc/.ray; set HOME to a writable directory")
+    assert not out.exists()
+
+
+def test_a_stop_before_any_trial_saved_names_no_checkpoint():
+    from ddpg_graph.pool import stopped_message
+    assert stopped_message("tune", 0, "runs/t") == (
+        "tune stopped; no running trial had to save a checkpoint; the same command "
+        "(--out runs/t) goes on")
+    assert "2 running trials saved a checkpoint" in stopped_message("sweep", 2, "o")
