@@ -19,6 +19,7 @@ on bad input as if its process had died.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -26,9 +27,11 @@ import sys
 import time
 from typing import Callable, Optional, Tuple
 
-from .errors import RunDirLocked, RunError, UserError, first_line
+from .config import Config
+from .entry import load_tensorflow
+from .errors import Interrupted, RunDirLocked, RunError, UserError, first_line
 from .interrupts import StopRequests
-from .rundir import RunDir
+from .rundir import RunDir, latest_checkpoint, resume_config
 
 CANCEL_GRACE_S = 120  # how long stopped trials get to save their checkpoint
 REACH_TIMEOUT_S = 5.0  # how long the cluster's address gets to answer
@@ -205,6 +208,68 @@ class TrialPool:
         except ray.exceptions.RayError as exc:  # its process or node died too often
             return {"status": "failed", "error": f"its process died {self.max_failures + 1} "
                                                  f"times; last: {type(exc).__name__}"}
+
+
+# -- one training run, in a Ray worker ----------------------------------------------------------
+def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
+    """Trains (or resumes) one trial in ``run_dir``; returns its result row. A run that fails
+    or is stopped is a row too (``status``, ``error``), not an exception; one that a callback
+    stopped says which (``stopped_by``, e.g. ``"Report.on_evaluation"``)."""
+    import ray
+    load_tensorflow()
+    from .runner import Trainer  # (TensorFlow, loaded just above)
+    context = ray.get_runtime_context()
+    status_file = run_dir + ".json"
+    previous = read_json(status_file) or {}
+    row = {"node": context.get_node_id()[:12], "node_ip": ray.util.get_node_ip_address(),
+           "attempts": int(previous.get("attempts", 0)) + 1}
+    resume = latest_checkpoint(run_dir) is not None
+    try:
+        write_json(status_file, dict(row, status="running", pid=os.getpid()))
+    except RunError as exc:  # (a full disk: the run could not write its checkpoints either)
+        return dict(row, status="failed", error=str(exc))
+    trainer = None
+    try:
+        config = Config.from_dict(config_dict)
+        if resume:
+            config = resume_config(run_dir).replace(total_steps=config.total_steps)
+        trainer = Trainer(config, run_dir, progress=False, resume=resume, callbacks=callbacks)
+        trainer.run()
+        row["status"], row["error"] = "finished", ""
+        if trainer.stopped_by:  # (a sweep's trials have no callbacks)
+            row["stopped_by"] = trainer.stopped_by
+    except Interrupted as exc:
+        row["status"], row["error"] = "stopped", str(exc)
+    except (UserError, RunError) as exc:
+        row["status"], row["error"] = "failed", first_line(exc)
+    except Exception as exc:  # the env's or a model factory's own code: the trial fails alone
+        row["status"], row["error"] = "failed", f"{type(exc).__name__}: {first_line(exc)}"
+    finally:
+        if trainer is not None:
+            row.update(_outcome(trainer))
+            try:
+                trainer.close()
+            except RunError as exc:
+                row["error"] = row["error"] or str(exc)
+    try:
+        write_json(status_file, row)
+    except RunError as exc:  # the driver has the row: it writes it once it can
+        row["error"] = row["error"] or str(exc)
+    return row
+
+
+def _outcome(trainer) -> dict:
+    history = trainer.history
+    evals = [v for v in history.column("eval_return") if not math.isnan(v)]
+    return {"last10_return": history.last_mean(), "eval_return": evals[-1] if evals else math.nan,
+            "step": trainer.step, "wall_time": trainer.elapsed}
+
+
+def default_out(kind: str, preset: str, plan: dict) -> str:
+    """``runs/KIND-PRESET-HASH`` (kind: sweep, tune): the same command finds the same
+    directory again."""
+    digest = hashlib.sha1(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:8]
+    return os.path.join("runs", f"{kind}-{preset}-{digest}")
 
 
 # -- the files trials and plans leave ---------------------------------------------------------

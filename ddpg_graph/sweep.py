@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import collections
 import csv
-import hashlib
 import itertools
-import json
 import math
 import os
 import time
 from typing import Dict, List, Optional, Sequence
 
 from .config import Config, parse_overrides
-from .entry import load_tensorflow
-from .errors import ConfigError, Interrupted, RunError, UserError, first_line
-from .pool import (TrialPool, check_reachable, check_resources, claim, read_json, start_ray,
-                   stopped_message, write_csv, write_json)
-from .rundir import latest_checkpoint, resume_config
+from .errors import ConfigError, Interrupted, UserError
+from .pool import (TrialPool, check_reachable, check_resources, claim, default_out, read_json,
+                   run_trial, start_ray, stopped_message, write_csv)
 
 # Ray is imported in the functions that use it: a plan is checked, and bad input refused,
 # without loading it.
@@ -102,67 +98,6 @@ def trial_config(preset: str, trial: Trial, overrides: Sequence[str], cpus_per_r
     return Config.from_preset(preset, **values)
 
 
-def default_out(preset: str, plan: dict) -> str:
-    """``runs/sweep-PRESET-HASH``: the same sweep command finds the same directory again."""
-    digest = hashlib.sha1(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:8]
-    return os.path.join("runs", f"sweep-{preset}-{digest}")
-
-
-# -- one trial, in a Ray worker ---------------------------------------------------------
-def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
-    """Trains (or resumes) one trial in ``run_dir``; returns its result row. A run that fails
-    or is stopped is a row too (``status``, ``error``), not an exception; one that a callback
-    stopped says which (``stopped_by``, e.g. ``"Report.on_evaluation"``)."""
-    import ray
-    load_tensorflow()
-    from .runner import Trainer  # (TensorFlow, loaded just above)
-    context = ray.get_runtime_context()
-    status_file = run_dir + ".json"
-    previous = read_json(status_file) or {}
-    row = {"node": context.get_node_id()[:12], "node_ip": ray.util.get_node_ip_address(),
-           "attempts": int(previous.get("attempts", 0)) + 1}
-    resume = latest_checkpoint(run_dir) is not None
-    try:
-        write_json(status_file, dict(row, status="running", pid=os.getpid()))
-    except RunError as exc:  # (a full disk: the run could not write its checkpoints either)
-        return dict(row, status="failed", error=str(exc))
-    trainer = None
-    try:
-        config = Config.from_dict(config_dict)
-        if resume:
-            config = resume_config(run_dir).replace(total_steps=config.total_steps)
-        trainer = Trainer(config, run_dir, progress=False, resume=resume, callbacks=callbacks)
-        trainer.run()
-        row["status"], row["error"] = "finished", ""
-        if trainer.stopped_by:  # (a sweep's trials have no callbacks)
-            row["stopped_by"] = trainer.stopped_by
-    except Interrupted as exc:
-        row["status"], row["error"] = "stopped", str(exc)
-    except (UserError, RunError) as exc:
-        row["status"], row["error"] = "failed", first_line(exc)
-    except Exception as exc:  # the env's or a model factory's own code: the trial fails alone
-        row["status"], row["error"] = "failed", f"{type(exc).__name__}: {first_line(exc)}"
-    finally:
-        if trainer is not None:
-            row.update(_outcome(trainer))
-            try:
-                trainer.close()
-            except RunError as exc:
-                row["error"] = row["error"] or str(exc)
-    try:
-        write_json(status_file, row)
-    except RunError as exc:  # the driver has the row: it writes it once it can
-        row["error"] = row["error"] or str(exc)
-    return row
-
-
-def _outcome(trainer) -> dict:
-    history = trainer.history
-    evals = [v for v in history.column("eval_return") if not math.isnan(v)]
-    return {"last10_return": history.last_mean(), "eval_return": evals[-1] if evals else math.nan,
-            "step": trainer.step, "wall_time": trainer.elapsed}
-
-
 # -- the driver -------------------------------------------------------------------------
 def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Optional[str] = None,
           cpus_per_run: int = 1, max_failures: int = 2, overrides: Sequence[str] = (),
@@ -189,7 +124,7 @@ def sweep(preset: str, seeds, grid=None, out: Optional[str] = None, address: Opt
     trials = plan_trials(seeds, grid)
     configs = {t.name: trial_config(preset, t, overrides, cpus_per_run) for t in trials}  # validates
     plan = {"preset": preset, "seeds": seeds, "grid": grid, "overrides": list(overrides)}
-    out = out or default_out(preset, plan)
+    out = out or default_out("sweep", preset, plan)
     lock = claim(out, "sweep", PLAN_FILE, plan)
     started = False
     try:

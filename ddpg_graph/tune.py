@@ -3,7 +3,7 @@
 The study is Optuna's: its sampler (TPE or random) chooses each trial's values through the
 ask/tell interface, and its median pruner stops trials whose evaluations trail the others'
 (from a third of a trial's steps on).
-A trial is a normal training run, run as ``sweep`` runs its trials (``sweep.run_trial``: a
+A trial is a normal training run, run as ``sweep`` runs its trials (``pool.run_trial``: a
 Ray worker process of its own, its own run directory, resumable checkpoints). Each of its
 evaluations is reported to the study by a callback (``Report``), which stops the run cleanly
 (a checkpoint, a complete history) when the pruner says so. A trial's value is its last
@@ -31,7 +31,6 @@ import warnings
 from typing import Dict, List, Optional, Sequence
 
 from . import pool
-from . import sweep as sweeps
 from .config import Config, parse_overrides
 from .errors import ConfigError, Interrupted, UserError, first_line
 
@@ -217,7 +216,7 @@ def tune(preset: str, trials: int, sampler: str = "tpe", pruner: str = "median",
                           f"({config.total_steps}), and eval_episodes positive")
     plan = {"preset": preset, "sampler": sampler, "pruner": pruner, "space": space,
             "overrides": list(overrides), "seed": seed, "startup_trials": startup_trials}
-    out = out or sweeps.default_out(preset, plan).replace("sweep-", "tune-")
+    out = out or pool.default_out("tune", preset, plan)
     if address:
         pool.check_reachable(address)
     lock = pool.claim(out, "tune", PLAN_FILE, plan)
@@ -279,7 +278,7 @@ def _drive(study, trials, space, preset, base, out, cpus_per_run, report, progre
                 number, trial_id = trial.number, trial._trial_id
             counts["running"] += 1
             trial_ids[number] = trial_id
-            return (f"trial-{number}", sweeps.run_trial,
+            return (f"trial-{number}", pool.run_trial,
                     (config.to_dict(), trial_dir(out, number), [Report(trial_id=trial_id, **report)]))
         return None
 
