@@ -65,6 +65,13 @@ def start_ray(address: Optional[str] = None, num_cpus: Optional[int] = None) -> 
         raise UserError(f"cannot start or reach {where}: {first_line(exc)}{hint}") from None
 
 
+def ship_with_trials(module) -> None:
+    """Sends ``module``'s code with the trials that use its functions, so that Ray's workers
+    need not import it (a tool's module, outside the package and its path)."""
+    import ray.cloudpickle
+    ray.cloudpickle.register_pickle_by_value(module)
+
+
 def check_reachable(address: str) -> None:
     """Refuses, within ``REACH_TIMEOUT_S``, an address where nothing answers (Ray itself
     would retry for minutes). ``auto`` and ``ray://`` addresses are left to Ray."""
@@ -218,10 +225,9 @@ def run_trial(config_dict: dict, run_dir: str, callbacks=()) -> dict:
     import ray
     load_tensorflow()
     from .runner import Trainer  # (TensorFlow, loaded just above)
-    context = ray.get_runtime_context()
     status_file = run_dir + ".json"
     previous = read_json(status_file) or {}
-    row = {"node": context.get_node_id()[:12], "node_ip": ray.util.get_node_ip_address(),
+    row = {"node": node(), "node_ip": ray.util.get_node_ip_address(),
            "attempts": int(previous.get("attempts", 0)) + 1}
     resume = latest_checkpoint(run_dir) is not None
     try:
@@ -263,6 +269,12 @@ def _outcome(trainer) -> dict:
     evals = [v for v in history.column("eval_return") if not math.isnan(v)]
     return {"last10_return": history.last_mean(), "eval_return": evals[-1] if evals else math.nan,
             "step": trainer.step, "wall_time": trainer.elapsed}
+
+
+def node() -> str:
+    """The Ray node this trial runs on (the first 12 characters of its id; "" outside Ray)."""
+    import ray
+    return ray.get_runtime_context().get_node_id()[:12] if ray.is_initialized() else ""
 
 
 def default_out(kind: str, preset: str, plan: dict) -> str:

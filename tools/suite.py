@@ -95,11 +95,9 @@ class Curve:
 def run_trial(library: str, config_dict: dict, directory: str, eval_every: int) -> dict:
     """Trains ``library`` (``ddpg_graph``, ``sb3`` or ``sbx``) with ``config_dict`` in
     ``directory``, evaluating by the protocol every ``eval_every`` env steps; its row."""
-    import ray
     os.makedirs(directory, exist_ok=True)
     started = time.time()
-    row = {"status": "finished", "error": "", "node": ray.get_runtime_context().get_node_id()[:12]
-           if ray.is_initialized() else ""}
+    row = {"status": "finished", "error": "", "node": pool.node()}
     try:
         config = Config.from_dict(config_dict)
         run = _run_ours if library == OURS else _run_peer
@@ -187,9 +185,7 @@ def trial_name(env: str, column: str, seed: int) -> str:
 
 def run_suite(plan: dict, out: str, address=None) -> None:
     """Runs every trial of ``plan`` not finished in ``out`` on Ray, then writes the tables."""
-    import ray.cloudpickle
-    # the trials' code travels with them: Ray's workers need not find tools/ on their path
-    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    pool.ship_with_trials(sys.modules[__name__])  # Ray's workers need not find tools/
     trials = plan_configs(plan)
     if address:
         pool.check_reachable(address)
