@@ -333,7 +333,8 @@ class Measurement(NamedTuple):
 
     def label(self) -> str:
         where = "whole machine" if self.core is None else f"core {self.core}"
-        return f"{self.kind:8s} {self.setting:9s} seed {self.seed} ({where})"
+        extra = f" [{' '.join(self.overrides)}]" if self.overrides else ""
+        return f"{self.kind:8s} {self.setting:9s} seed {self.seed} ({where}){extra}"
 
 
 def start(measurement: Measurement, quick: bool):
