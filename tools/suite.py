@@ -84,11 +84,7 @@ class Curve:
 
     def add(self, step: int, value: float) -> None:
         self.rows.append((step, value))
-        with open(self.path + ".tmp", "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["step", "return"])
-            writer.writerows(self.rows)
-        os.replace(self.path + ".tmp", self.path)
+        pool.write_csv(self.path, [{"step": s, "return": r} for s, r in self.rows], ["step", "return"])
 
 
 # -- one trial, in a Ray worker -------------------------------------------------------------------
@@ -234,11 +230,7 @@ def write_tables(out: str, plan: dict) -> None:
             (TRIALS_FILE, trial_rows, ["env", "library", "seed", "final_return",
                                         *pool.TRIAL_COLUMNS]),
             (CURVES_FILE, curve_rows, ["env", "library", "seed", "step", "return"])):
-        with open(os.path.join(out, path) + ".tmp", "w", newline="") as f:
-            writer = csv.DictWriter(f, columns, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows({k: pool.cell(v) for k, v in r.items()} for r in rows)
-        os.replace(os.path.join(out, path) + ".tmp", os.path.join(out, path))
+        pool.write_csv(os.path.join(out, path), rows, columns)
 
 
 def main(argv=None) -> int:
