@@ -59,18 +59,16 @@ def _like(obs, rows: np.ndarray):
     return rows[0] if rows.ndim > 1 else float(rows[0])
 
 
-def _batch_values(batch):
-    return batch["s"], batch["a"], batch["r"], batch["done"], batch["s2"]
-
-
 class Agent:
     """A DDPG agent for observations of size ``obs_dim`` and actions in [low, high]."""
 
     def __init__(self, config, obs_dim: int, action_low, action_high, seed: int = None,
-                 actor_factory=None, critic_factory=None, step_ops: bool = False):
+                 actor_factory=None, critic_factory=None, extend_graph=None):
         """``actor_factory`` / ``critic_factory``: ``tf_keras`` model factories overriding
-        ``config.actor_model`` / ``config.critic_model``. ``step_ops``: also build the
-        unordered single-step ops (``net.steps``), for tests."""
+        ``config.actor_model`` / ``config.critic_model``. ``extend_graph``: a hook,
+        ``extend_graph(net) -> anything``, called in this agent's graph once ``net`` (the
+        ``DDPGGraph``) is built and before the graph is finalised, to add ops of one's own
+        (what it returns is ``self.extension``; e.g. the tests' unordered single steps)."""
         self.config = config
         self.obs_dim = int(obs_dim)
         self.action_low = np.asarray(action_low, np.float64)
@@ -81,8 +79,7 @@ class Agent:
         with self.graph.as_default(), tf.device(devices[0]):
             self.net = DDPGGraph(self.obs_dim, self.action_low, self.action_high, config,
                                  actor_factory, critic_factory, devices)
-            if step_ops:
-                self.net.build_step_ops()
+            self.extension = extend_graph(self.net) if extend_graph is not None else None
             self._model_vars = {v.op.name: v for v in self.net.actor_vars + self.net.critic_vars
                                 + self.net.target_vars}
             self._weight_inputs = {name: tf1.placeholder(v.dtype.base_dtype, v.shape)
@@ -109,14 +106,16 @@ class Agent:
         self.session.run(init)
         self.session.run(self.net.hard_update)
         n, u = self.net, self.net.update
-        batch_feeds = list(n.batch)
+        # the names of a batch's arrays, in the feeds' order: s, a, r, done, s2 (and TD3's eps)
+        self.batch_fields = n.batch.fields()
+        batch_feeds = [getattr(n.batch, name) for name in self.batch_fields]
         self._act_fn = self._callable([u.act_mu], [n.obs])
         self._act_q_fn = self._callable([u.act_mu, u.act_q], [n.obs])
         self._train_fn = self._callable(u.stats, batch_feeds, u.train_op)
         self._act_train_fn = self._callable([u.act_mu, u.act_q, *u.stats], [n.obs] + batch_feeds,
                                             u.train_op)
         if config.updates_per_round > 1:  # K updates per run, on K stacked batches
-            stacked_feeds = list(n.batches)
+            stacked_feeds = [getattr(n.batches, name) for name in self.batch_fields]
             self._multi_train_fn = self._callable(n.loop_stats, stacked_feeds, n.loop_op)
             self._act_multi_train_fn = self._callable([u.act_mu, u.act_q, *n.loop_stats],
                                                       [n.obs] + stacked_feeds, n.loop_op)
@@ -151,14 +150,15 @@ class Agent:
 
     def train(self, batch: Dict[str, np.ndarray]) -> Dict[str, float]:
         """One ordered update (critic, actor, targets, or ``config.update_order``) on
-        ``batch``; returns ``graph.STATS``: the actor loss, the critic's TD loss, and the mean
+        ``batch`` (its arrays named as ``batch_fields``: with ``target_noise``, ``eps`` [B,A]
+        the smoothing noise too); returns ``graph.STATS``: the actor loss, the critic's TD loss, and the mean
         and max of Q(s, a) over the batch just before the critic step.
 
         With ``config.updates_per_round`` K > 1, ``batch`` may also hold K stacked batches
         (``s`` [K,B,S], as ``ReplayBuffer.sample(B, steps=K)`` gives): K updates in one
         ``session.run``, the stats averaged over them (max Q: the maximum)."""
         fn = self._multi_train_fn if _stacked(batch) else self._train_fn
-        return dict(zip(STATS, fn(*_batch_values(batch))))
+        return dict(zip(STATS, fn(*self._batch_values(batch))))
 
     def act_and_train(self, obs, batch) -> Tuple[np.ndarray, Dict]:
         """``act_with_q(obs)`` and ``train(batch)`` in ONE ``session.run``: the action(s), and
@@ -166,12 +166,16 @@ class Agent:
         observation, [N] for N). Both come from the weights before the update (before all K of
         them, for stacked batches), from the same forward passes as the update's."""
         fn = self._act_multi_train_fn if _stacked(batch) else self._act_train_fn
-        action, act_q, *stats = fn(_rows(obs), *_batch_values(batch))
+        action, act_q, *stats = fn(_rows(obs), *self._batch_values(batch))
         return _like(obs, action), dict(zip(STATS, stats), act_q=_like(obs, act_q[:, 0]))
 
-    def feed(self, batch) -> dict:
-        """A feed dict of ``batch`` (a replay batch of numpy arrays) for ``session.run``."""
-        return dict(zip(self.net.batch, _batch_values(batch)))
+    def _batch_values(self, batch) -> list:
+        """``batch``'s arrays in the feeds' order (``batch_fields``)."""
+        try:
+            return [batch[name] for name in self.batch_fields]
+        except KeyError as exc:
+            raise KeyError(f"a batch for this agent needs {', '.join(self.batch_fields)}; "
+                           f"it lacks {exc.args[0]}") from None
 
     # -- weights ----------------------------------------------------------------------
     def get_weights(self) -> Dict[str, np.ndarray]:

@@ -28,6 +28,7 @@ CRITIC_ACTION_UNITS = ("env", "unit")  # the action the critic sees: the env's, 
 SCOPE_MODES = ("off", "window", "file")  # oscilloscope.ScopeSink's modes
 VECTOR_MODES = {"sync": "SyncVectorEnv", "async": "AsyncVectorEnv"}  # gymnasium.vector classes
 DTYPES = ("float32", "float64")
+PAPER_ORDER = "critic,actor,targets"  # the paper's update order (update_order.PAPER)
 
 
 def doc(default, meaning: str):
@@ -79,6 +80,12 @@ class Config:
     train_every: int = doc(1, "vector steps (env steps when n_envs is 1) between training rounds (SB3's train_freq)")
     gradient_steps: int = doc(0, "updates per training round, K > 1 in one session.run (a tf.while_loop); 0: n_envs, one per env step")
 
+    # TD3's three fixes (Fujimoto et al. 2018), each off by default (off: the DDPG graph, op for op)
+    twin_critics: bool = doc(False, "TD3: two critics; y takes the smaller target Q, the actor follows the first")
+    target_noise: float = doc(0.0, "TD3: sigma of the Gaussian noise on the target action, in half action ranges (0: none)")
+    target_noise_clip: float = doc(0.5, "TD3: that noise clipped to +-this, in half action ranges")
+    policy_delay: int = doc(1, "TD3: the actor and both soft updates every d-th critic step")
+
     # exploration noise
     noise: str = doc("ou", "exploration noise: " + ", ".join(NOISES))
     noise_sigma: float = doc(0.3, "the noise's size (OU and Gaussian sigma, pink and canton level)")
@@ -91,7 +98,7 @@ class Config:
     noise_relative: bool = doc(False, "noise in units of half the action range")
 
     # the tutorials' quirks, each off by default (see the README's quirk table)
-    update_order: str = doc("critic,actor,targets", "order of the update's steps (Morvan: targets,actor,critic; the TF2 article: actor,critic,targets)")
+    update_order: str = doc(PAPER_ORDER, "order of the update's steps (Morvan: targets,actor,critic; the TF2 article: actor,critic,targets)")
     train_at_episode_end: bool = doc(False, "TF2 article: no per-step updates; after each episode, as many updates as it had steps")
     ignore_done: bool = doc(False, "Morvan: store every transition as non-terminal")
     terminal_reward: float = doc(0.0, "Keras notebook: > 0 rewrites an episode's last reward to +this if its return > 0, else -this")
@@ -293,6 +300,12 @@ def _validate(c: Config) -> None:
     need(re.fullmatch(r"auto|((cpu|gpu)(:\d+)?)(,(cpu|gpu)(:\d+)?)*", c.device.lower()) is not None,
          f"device must be 'auto', 'cpu', 'cpu:N', 'gpu:N' or a comma-separated list of them, "
          f"got {c.device!r}")
+    need(c.target_noise >= 0, f"target_noise must be non-negative, got {c.target_noise}")
+    need(c.target_noise_clip >= 0, f"target_noise_clip must be non-negative, got {c.target_noise_clip}")
+    need(c.policy_delay >= 1, f"policy_delay must be at least 1, got {c.policy_delay}")
+    need(c.policy_delay == 1 or c.update_order == PAPER_ORDER,
+         f"policy_delay > 1 needs the paper's update_order {PAPER_ORDER!r} (SB3's TD3 order), "
+         f"got {c.update_order!r}")
     need(c.towers > 0, f"towers must be positive, got {c.towers}")
     need(c.batch_size % c.towers == 0,
          f"batch_size ({c.batch_size}) must be a multiple of towers ({c.towers})")
@@ -404,3 +417,8 @@ PRESETS: Dict[str, Dict[str, Any]] = {
         towers=2, intra_op_threads=1, inter_op_threads=2,
     ),
 }
+# Stable-Baselines3's TD3 with rl-zoo3's Pendulum-v1 values (its td3.yml gives TD3 the same
+# values as DDPG: the row above) and SB3's TD3 defaults for the three fixes (the SB3 oracle,
+# tests/test_sb3_oracle.py, checks the update against SB3's TD3).
+PRESETS["td3"] = dict(PRESETS["zoo"], twin_critics=True, target_noise=0.2, target_noise_clip=0.5,
+                      policy_delay=2)

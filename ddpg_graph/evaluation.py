@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import List
+from typing import List, NamedTuple
 
 from . import checkpoint, envs, rundir
 from .agent import Agent
@@ -12,18 +12,40 @@ from .run_envs import make_eval_env
 from .seeds import Seeds
 
 
-def evaluate(agent: Agent, env, episodes: int) -> List[float]:
-    """Returns of ``episodes`` noise-free episodes of ``agent``'s policy on ``env``."""
-    returns = []
+class Episode(NamedTuple):
+    """One noise-free episode: its return; its discounted return from the first state,
+    ``sum_t gamma^t reward_scale r_t`` (the critic's units, cut at the episode's end); and the
+    critic's ``Q(s0, mu(s0))`` at that first state. ``q_s0 - discounted_return`` is the
+    overestimation Fujimoto et al. (2018) measured (their Figure 1)."""
+    ret: float
+    discounted_return: float
+    q_s0: float
+
+
+def run_episodes(agent: Agent, env, episodes: int) -> List[Episode]:
+    """``episodes`` noise-free episodes of ``agent``'s policy on ``env``."""
+    c = agent.config
+    played = []
     for _ in range(episodes):
         obs, _ = env.reset()
-        total, finished = 0.0, False
+        action, q_s0 = agent.act_with_q(obs)
+        total = discounted = 0.0
+        discount, finished = 1.0, False
         while not finished:
-            obs, reward, terminated, truncated, _ = env.step(agent.act(obs))
+            obs, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
+            discounted += discount * c.reward_scale * float(reward)
+            discount *= c.gamma
             finished = terminated or truncated
-        returns.append(total)
-    return returns
+            if not finished:
+                action = agent.act(obs)
+        played.append(Episode(total, discounted, q_s0))
+    return played
+
+
+def evaluate(agent: Agent, env, episodes: int) -> List[float]:
+    """Returns of ``episodes`` noise-free episodes of ``agent``'s policy on ``env``."""
+    return [episode.ret for episode in run_episodes(agent, env, episodes)]
 
 
 def load_checkpoint_agent(path: str, attempts: int = 3) -> tuple:

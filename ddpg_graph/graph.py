@@ -11,26 +11,36 @@ symbol              shape     meaning
 ``done``            [B,1]     replay batch: 1.0 only for a true terminal (never a time limit)
 ``s2``              [B,S]     replay batch: next states
 ``obs``             [N,S]     states to act on (one row per env of the vector step; default: none)
+``eps``             [B,A]     TD3's target-smoothing noise, N(0, ``target_noise``) in half action
+                              ranges, drawn by the run's checkpointed generator and fed
 ``mu``              [B,A]     ``mu(s)``: the actor on the batch states
 ``act_mu``          [N,A]     ``mu(obs)``: the deterministic action, inside the env's bounds
 ``q``               [B,1]     ``Q(s, a)``: the critic on the stored actions (every Q takes
                               its action in the env's units, or in [-1, 1] when
                               ``critic_action_units`` is "unit": SB3's critic)
+``q2``              [B,1]     ``Q2(s, a)``: the second critic (``twin_critics``), else None
 ``act_q``           [N,1]     ``Q(obs, mu(obs))``: the critic's value of that action (the scope)
-``q_targ``          [B,1]     ``Q'(s2, mu'(s2))``: the target networks on the next states
+``a2``              [B,A]     ``mu'(s2)``; with ``target_noise`` σ > 0, TD3's smoothing:
+                              ``clip(mu'(s2) + half_range clip(eps, -c, c), low, high)``
+                              (inside the target pass; not a field of ``Update``)
+``q_targ``          [B,1]     ``Q'(s2, a2)``: the target networks on the next states; with
+                              ``twin_critics``, ``min(Q1'(s2, a2), Q2'(s2, a2))``
 ``y``               [B,1]     ``r + gamma (1 - done) q_targ``, under stop_gradient
-``td_loss``         []        ``mean((q - y)^2)``
+``td_loss``         []        ``mean((q - y)^2)`` (twin: ``+ mean((q2 - y)^2)``)
 ``critic_loss``     []        ``td_loss`` + ``critic_l2`` * L2 of the critic's weight matrices
 ``critic_grads``    per var   ``d critic_loss / d theta_Q``
 ``q_mu``            [B,1]     ``Q(s, mu(s))``, read after the critic step
 ``dq_da``           [B,A]     ``dQ(s, a)/da`` at ``a = mu(s)``: the critic-supplied action gradient
-``actor_grads``     per var   ``tf.gradients(mu, theta_mu, grad_ys=-dq_da / B)``
+``actor_grads``     per var   ``tf.gradients(mu, theta_mu, grad_ys=-dq_da / B)`` (twin: Q1's)
 ``actor_loss``      []        ``-mean(q_mu)``; its gradient equals ``actor_grads``
 ``critic_step``     op        one optimiser step on ``critic_loss``
 ``actor_step``      op        one optimiser step along ``actor_grads``
 ``target_update``   op        ``theta' <- theta' - tau (theta' - theta)``, i.e.
                               ``tau theta + (1 - tau) theta'``, by ``assign_sub``, both targets
-``train_op``        op        the three steps, ordered as the math needs (below)
+``n_updates``       [] int64  TD3's ``policy_delay`` d > 1: the critic steps so far (a variable)
+``train_op``        op        the three steps, ordered as the math needs (below); with
+                              ``policy_delay`` d > 1 the actor step and both soft updates
+                              run in a ``tf.cond`` on ``n_updates % d == 0`` after the critic's
 ``stats``           tuple     ``STATS``: actor_loss, td_loss, mean and max of ``q``
 ``hard_update``     op        ``theta' <- theta`` (run once at the start)
 ==================  ========  ===============================================================
@@ -43,7 +53,11 @@ placeholders default to no rows) and ``train`` the batch alone (``obs`` defaults
 
 Builds in the graph: the actor twice (main on ``[s; obs]``, target on ``s2``) and the critic
 three times (main on the stored actions, target, main on ``mu`` after the critic step); one
-optimiser apply op per trainable variable.
+optimiser apply op per trainable variable. TD3's switches (``twin_critics``, ``target_noise``,
+``policy_delay``) enter the same lines of ``build_update``, each marked "TD3"; with all three
+off the graph is DDPG's, op for op (the second critic and the counter are not built at all).
+With ``policy_delay`` the actor's gradients are still computed at every update (its loss is a
+statistic of every update); only its step and the soft updates wait.
 
 Towers. ``config.towers`` T > 1 cuts the batch into T equal parts (``tower_0`` ...
 ``tower_{T-1}`` in TensorBoard; ``obs`` rides with tower 0). Each tower makes the builds
@@ -55,7 +69,7 @@ side on two cores, and ``config.device`` naming several devices places tower i o
 One tower is the graph above, op for op.
 
 Ordering. Reads and writes of resource variables are ordered by control dependencies only
-where the math needs it. In the paper's order (critic, actor, targets; ``_build_update``)
+where the math needs it. In the paper's order (critic, actor, targets; ``build_update``)
 ``q_mu`` reads the critic after ``critic_step`` and each target's update follows its own
 network's step; the main forward passes and the target path depend on nothing, so with two
 inter-op threads they run side by side. ``config.update_order`` names another order to
@@ -69,9 +83,6 @@ All of these are fields of ``net.update`` (an ``Update``), e.g. ``net.update.tra
 ``tf.while_loop`` whose body is the same builder, update k on batch k of the stacked placeholders ``s_k`` [K,B,S], ``a_k`` [K,B,A],
 ``r_k`` / ``done_k`` [K,B,1], ``s2_k`` [K,B,S], after ``act_mu`` and ``act_q`` are read; its
 stats are the means over the K updates (the max for max Q).
-
-``build_step_ops()`` (for tests) adds ``steps``: the same builder with no ordering at all (an
-``Update`` too), whose ``critic_step``, ``actor_step`` and ``target_update`` run one step each.
 """
 from __future__ import annotations
 
@@ -91,19 +102,30 @@ STATS = ("actor_loss", "td_loss", "q_mean", "q_max")
 
 
 class Batch(NamedTuple):
-    """A replay batch as graph tensors: s [B,S], a [B,A], r [B,1], done [B,1], s2 [B,S]."""
+    """A replay batch as graph tensors: s [B,S], a [B,A], r [B,1], done [B,1], s2 [B,S], and
+    eps [B,A], the target-smoothing noise (None without ``target_noise``)."""
     s: tf.Tensor
     a: tf.Tensor
     r: tf.Tensor
     done: tf.Tensor
     s2: tf.Tensor
+    eps: Optional[tf.Tensor] = None
+
+    def fields(self) -> List[str]:
+        """The names of the fields this batch has (what a feed must hold)."""
+        return [name for name, t in zip(self._fields, self) if t is not None]
+
+    def map(self, fn) -> "Batch":
+        """``fn(tensor)`` for each field this batch has."""
+        return Batch(*[None if t is None else fn(t) for t in self])
 
 
 class Update(NamedTuple):
-    """One DDPG update's symbols, as in the table above."""
+    """One update's symbols, as in the table above (None: a switch that is off)."""
     mu: tf.Tensor
     act_mu: Optional[tf.Tensor]
     q: tf.Tensor
+    q2: Optional[tf.Tensor]
     act_q: Optional[tf.Tensor]
     q_targ: tf.Tensor
     y: tf.Tensor
@@ -122,7 +144,7 @@ class Update(NamedTuple):
 
 
 class DDPGGraph:
-    """Placeholders, the four networks, one ordered update (``update``) and the act fetch.
+    """Placeholders, the networks, one ordered update (``update``) and the act fetch.
 
     ``actor_factory`` / ``critic_factory``: ``tf_keras`` model factories (see ``networks``)
     in place of the built-in builders; ``None`` takes ``config.actor_model`` /
@@ -149,61 +171,63 @@ class DDPGGraph:
             self.s2 = tf1.placeholder(dtype, [None, obs_dim], "s2")
             self.obs = tf1.placeholder_with_default(tf.zeros([0, obs_dim], dtype),
                                                     [None, obs_dim], "obs")
-        self.batch = Batch(self.s, self.a, self.r, self.done, self.s2)
+            self.eps = (tf1.placeholder(dtype, [None, action_dim], "eps")
+                        if c.target_noise > 0 else None)
+        self.batch = Batch(self.s, self.a, self.r, self.done, self.s2, self.eps)
 
         if actor_factory is None and c.actor_model:
             actor_factory = networks.load_factory(c.actor_model)
         if critic_factory is None and c.critic_model:
             critic_factory = networks.load_factory(c.critic_model)
         self.actor_factory = actor_factory  # (export rebuilds the actor alone from it)
-        self.actor = networks.make_network("actor", "main/pi", obs_dim, action_dim, c, dtype,
-                                           actor_factory)
-        self.critic = networks.make_network("critic", "main/q", obs_dim, action_dim, c, dtype,
-                                            critic_factory)
-        self.target_actor = networks.make_network("actor", "target/pi", obs_dim, action_dim, c,
-                                                  dtype, actor_factory)
-        self.target_critic = networks.make_network("critic", "target/q", obs_dim, action_dim, c,
-                                                   dtype, critic_factory)
-        self.actor_vars, self.critic_vars = self.actor.variables, self.critic.variables
-        self.target_vars = self.target_actor.variables + self.target_critic.variables
+
+        def network(kind, scope):
+            return networks.make_network(kind, scope, obs_dim, action_dim, c, dtype,
+                                         actor_factory if kind == "actor" else critic_factory)
+        self.actor, self.critic = network("actor", "main/pi"), network("critic", "main/q")
+        self.target_actor, self.target_critic = network("actor", "target/pi"), network("critic", "target/q")
+        # (built after the first four: their initial weights stay those of a DDPG run)
+        self.critic2 = network("critic", "main/q2") if c.twin_critics else None
+        self.target_critic2 = network("critic", "target/q2") if c.twin_critics else None
+        critics = [self.critic] + ([self.critic2] if c.twin_critics else [])
+        target_critics = [self.target_critic] + ([self.target_critic2] if c.twin_critics else [])
+        self.actor_vars = self.actor.variables
+        self.critic_vars = [v for net in critics for v in net.variables]  # both critics: one loss
+        self.target_vars = self.target_actor.variables + [v for net in target_critics for v in net.variables]
         self.actor_pairs = _pairs(self.actor_vars, self.target_actor.variables)
-        self.critic_pairs = _pairs(self.critic_vars, self.target_critic.variables)
+        self.critic_pairs = _pairs(self.critic_vars, [v for net in target_critics for v in net.variables])
         self.critic_opt = optimizers.make(c.optimizer, c.critic_lr)
         self.actor_opt = optimizers.make(c.optimizer, c.actor_lr)
+        self.n_updates = None
+        if c.policy_delay > 1:  # the critic steps so far: a variable, so checkpoints hold it
+            self.n_updates = tf1.get_variable("n_updates", [], tf.int64, tf1.zeros_initializer(),
+                                              trainable=False, use_resource=True)
 
-        self.update = self._ordered_update(self.batch, self.obs)
+        self.update = self.ordered_update(self.batch, self.obs)
         with tf1.name_scope("hard_update"):
             self.hard_update = tf.group(*[t.assign(m) for m, t in self.actor_pairs + self.critic_pairs])
 
-        self.steps = None
         if c.updates_per_round > 1:
             with tf1.name_scope("stacked_inputs"):
-                self.batches = Batch(*[tf1.placeholder(dtype,
-                                                       [c.updates_per_round] + t.shape.as_list(),
-                                                       t.op.name.split("/")[-1] + "_k")
-                                       for t in self.batch])
+                self.batches = self.batch.map(
+                    lambda t: tf1.placeholder(dtype, [c.updates_per_round] + t.shape.as_list(),
+                                              t.op.name.split("/")[-1] + "_k"))
             self.loop_op, self.loop_stats = self._update_loop(self.batches)
 
-    def build_step_ops(self) -> Update:
-        """``self.steps``: the update built again with no ordering, so that its
-        ``critic_step``, ``actor_step`` and ``target_update`` each run one step alone (tests)."""
-        with tf1.name_scope("steps"):
-            self.steps = self._build_update(self.batch, None, ordered=False)
-        return self.steps
-
-    def _ordered_update(self, batch: Batch, obs) -> Update:
-        """The update in ``config.update_order``: the paper's as written in ``_build_update``,
+    def ordered_update(self, batch: Batch, obs) -> Update:
+        """The update in ``config.update_order``: the paper's as written in ``build_update``,
         another by ``update_order.apply`` on the unordered build."""
         if self.config.update_order == update_order.PAPER:
-            return self._build_update(batch, obs, ordered=True)
-        update = self._build_update(batch, obs, ordered=False)
+            return self.build_update(batch, obs, ordered=True)
+        update = self.build_update(batch, obs, ordered=False)
         update_order.apply(update, self.config.update_order, self)
         return update
 
     # -- the update, top down, in the paper's order ------------------------------------------
-    def _build_update(self, batch: Batch, obs, ordered: bool) -> Update:
-        """One DDPG update on ``batch``, acting on ``obs`` [N,S] too when it is given.
-        ``ordered``: the paper's order (critic, actor, targets); else no step waits for another.
+    def build_update(self, batch: Batch, obs=None, ordered: bool = True) -> Update:
+        """One update on ``batch``, acting on ``obs`` [N,S] too when it is given: DDPG's, or
+        TD3's where its switches are on. ``ordered``: the paper's order (critic, actor,
+        targets); else no step waits for another (tests run each step alone on such a build).
 
         With ``config.towers`` T > 1 the batch is cut into T equal parts and each tower
         computes the critic's, then the actor's, gradients on its part; each network takes one
@@ -213,79 +237,97 @@ class DDPGGraph:
         c = self.config
         parts = _split(batch, c.towers)
 
-        # critic: main and target passes, TD target, loss and gradients, per tower; one step
-        critics = [self._critic_tower(part, obs if i == 0 else None, i)
-                   for i, part in enumerate(parts)]
-        critic = _whole_batch(critics)
+        # 1. critic, per tower: the main pass, the target pass, the TD target, loss, gradients
+        critic_towers = []
+        for i, part in enumerate(parts):
+            acting = obs if i == 0 else None  # the rows to act on ride with tower 0
+            rows = tf.shape(part.s)[0]
+            with self._tower(i):
+                # main pass: the actor and the critic once each, over the batch and the rows to act on
+                with tf1.name_scope("main"):
+                    states = part.s if acting is None else tf.concat([part.s, acting], 0)
+                    mu_all = self._policy(self.actor, states)
+                    actions = part.a if acting is None else tf.concat([part.a, mu_all[rows:]], 0)
+                    q_all = self._q(self.critic, states, actions)
+                    mu, q = mu_all[:rows], q_all[:rows]
+                    # TD3, twin_critics: the second critic on the stored actions
+                    q2 = self._q(self.critic2, part.s, part.a) if c.twin_critics else None
+
+                # target pass: Q'(s2, a2), a2 = mu'(s2)
+                with tf1.name_scope("target"):
+                    a2 = self._policy(self.target_actor, part.s2)
+                    if c.target_noise > 0:  # TD3: a2 = clip(mu'(s2) + clip(eps, -c, c), low, high)
+                        a2 = networks.smoothed(a2, part.eps, c.target_noise_clip,
+                                               self.action_low, self.action_high)
+                    q_targ = self._q(self.target_critic, part.s2, a2)
+                    if c.twin_critics:  # TD3: the smaller of the two target critics
+                        q_targ = tf.minimum(q_targ, self._q(self.target_critic2, part.s2, a2),
+                                            name="min_q_targ")
+
+                # TD target, loss, gradients
+                with tf1.name_scope("critic_loss"):
+                    # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
+                    keep = part.done if c.bootstrap_on_terminal else 1.0 - part.done
+                    y = tf.stop_gradient(part.r + c.gamma * keep * q_targ, name="y")
+                    td_loss = tf.reduce_mean(tf.square(q - y), name="td_loss")
+                    if c.twin_critics:  # TD3: the sum of both critics' MSEs
+                        td_loss += tf.reduce_mean(tf.square(q2 - y))
+                    loss = td_loss
+                    if c.critic_l2 > 0:
+                        weights = [v for v in self.critic_vars if v.shape.ndims >= 2]
+                        loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
+                    grads = tf.gradients(loss, self.critic_vars, name="critic_grads")
+            critic_towers.append(dict(
+                mu=mu, act_mu=None if acting is None else mu_all[rows:], q=q, q2=q2,
+                act_q=None if acting is None else q_all[rows:], q_targ=q_targ, y=y,
+                td_loss=td_loss, critic_loss=loss, critic_grads=grads))
+        critic = _whole_batch(critic_towers)
         critic_step = self.critic_opt.apply_gradients(
             list(zip(critic["critic_grads"], self.critic_vars)), name="critic_step")
 
-        # actor: Q(s, mu(s)) on the updated critic and its action gradient, per tower; one step
+        # 2. actor, per tower: Q(s, mu(s)) on the updated critic, its action gradient, the
+        # actor's gradients along it (TD3: the first critic's)
+        actor_towers = []
         with tf.control_dependencies([critic_step] if ordered else []):
-            actor = _whole_batch([self._actor_tower(part.s, tower["mu"], i)
-                                  for i, (part, tower) in enumerate(zip(parts, critics))])
-        actor_step = self.actor_opt.apply_gradients(
-            list(zip(actor["actor_grads"], self.actor_vars)), name="actor_step")
+            for i, (part, tower) in enumerate(zip(parts, critic_towers)):
+                with self._tower(i):
+                    with tf1.name_scope("actor_loss"):
+                        q_mu = self._q(self.critic, part.s, tower["mu"])
+                        actor_loss = -tf.reduce_mean(q_mu)
+                    with tf1.name_scope("actor_grads"):
+                        dq_da = tf.gradients(q_mu, tower["mu"], name="dq_da")[0]
+                        grads = tf.gradients(tower["mu"], self.actor_vars,
+                                             grad_ys=-dq_da / tf.cast(tf.shape(part.s)[0], dq_da.dtype))
+                actor_towers.append(dict(q_mu=q_mu, dq_da=dq_da, actor_loss=actor_loss,
+                                         actor_grads=grads))
+            actor = _whole_batch(actor_towers)
 
-        # targets: each follows its own network's step
-        with tf1.name_scope("target_update"):
-            target_update = tf.group(
-                self._soft_update(self.actor_pairs, after=[actor_step] if ordered else []),
-                self._soft_update(self.critic_pairs, after=[critic_step] if ordered else []),
-                name="target_update")
+        # 3. the actor's step, then the targets, each following its own network's step
+        def actor_and_targets():
+            actor_step = self.actor_opt.apply_gradients(
+                list(zip(actor["actor_grads"], self.actor_vars)), name="actor_step")
+            with tf1.name_scope("target_update"):
+                target_update = tf.group(
+                    self._soft_update(self.actor_pairs, after=[actor_step] if ordered else []),
+                    self._soft_update(self.critic_pairs, after=[critic_step] if ordered else []),
+                    name="target_update")
+            return actor_step, target_update
+
+        if c.policy_delay == 1:
+            actor_step, target_update = actor_and_targets()
+        else:  # TD3: every d-th critic step only (SB3's order: count, critic, then the check)
+            with tf.control_dependencies([critic_step]), tf1.name_scope("policy_delay"):
+                count = self.n_updates.assign_add(1)
+                due = tf.equal(count % c.policy_delay, 0, name="due")
+                actor_step = target_update = tf1.cond(
+                    due, lambda: _done(actor_and_targets()), lambda: tf.constant(False),
+                    name="delayed_actor_and_targets").op
 
         train_op = tf.group(critic_step, actor_step, target_update, name="train_op")
         q = critic["q"]
         stats = (actor["actor_loss"], critic["td_loss"], tf.reduce_mean(q), tf.reduce_max(q))
         return Update(**critic, **actor, critic_step=critic_step, actor_step=actor_step,
                       target_update=target_update, train_op=train_op, stats=stats)
-
-    def _critic_tower(self, batch: Batch, obs, tower: int) -> dict:
-        """The main and target passes over ``batch`` (and ``obs``), the TD target, the
-        critic's loss and its gradients: the critic's ``Update`` fields for this part."""
-        c = self.config
-        rows = tf.shape(batch.s)[0]
-        with self._tower(tower):
-            # main pass: the actor and the critic once each, over the batch and the rows to act on
-            with tf1.name_scope("main"):
-                states = batch.s if obs is None else tf.concat([batch.s, obs], 0)
-                mu_all = self._policy(self.actor, states)
-                actions = batch.a if obs is None else tf.concat([batch.a, mu_all[rows:]], 0)
-                q_all = self._q(self.critic, states, actions)
-                mu, q = mu_all[:rows], q_all[:rows]
-
-            # target pass: Q'(s2, mu'(s2))
-            with tf1.name_scope("target"):
-                q_targ = self._q(self.target_critic, batch.s2,
-                                 self._policy(self.target_actor, batch.s2))
-
-            # TD target, loss, gradients
-            with tf1.name_scope("critic_loss"):
-                # (the Keras notebook's quirk multiplies by done instead: bootstrap_on_terminal)
-                keep = batch.done if c.bootstrap_on_terminal else 1.0 - batch.done
-                y = tf.stop_gradient(batch.r + c.gamma * keep * q_targ, name="y")
-                td_loss = tf.reduce_mean(tf.square(q - y), name="td_loss")
-                loss = td_loss
-                if c.critic_l2 > 0:
-                    weights = [v for v in self.critic_vars if v.shape.ndims >= 2]
-                    loss += c.critic_l2 * tf.add_n([tf.nn.l2_loss(w) for w in weights])
-                grads = tf.gradients(loss, self.critic_vars, name="critic_grads")
-        return dict(mu=mu, act_mu=None if obs is None else mu_all[rows:], q=q,
-                    act_q=None if obs is None else q_all[rows:], q_targ=q_targ, y=y,
-                    td_loss=td_loss, critic_loss=loss, critic_grads=grads)
-
-    def _actor_tower(self, s, mu, tower: int) -> dict:
-        """``Q(s, mu)`` for the part's states ``s`` and actions ``mu = mu(s)``, its action
-        gradient and the actor's gradients along it: the actor's ``Update`` fields."""
-        with self._tower(tower):
-            with tf1.name_scope("actor_loss"):
-                q_mu = self._q(self.critic, s, mu)
-                loss = -tf.reduce_mean(q_mu)
-            with tf1.name_scope("actor_grads"):
-                dq_da = tf.gradients(q_mu, mu, name="dq_da")[0]
-                grads = tf.gradients(mu, self.actor_vars,
-                                     grad_ys=-dq_da / tf.cast(tf.shape(s)[0], mu.dtype))
-        return dict(q_mu=q_mu, dq_da=dq_da, actor_loss=loss, actor_grads=grads)
 
     def _tower(self, tower: int):
         """Tower ``tower``'s name scope (none for one tower: the graph of a single update)
@@ -329,7 +371,7 @@ class DDPGGraph:
             start = tf.identity(tf.constant(0), name="first_update")  # waits for the act fetch
 
         def body(k, sums, q_max):
-            update = self._ordered_update(Batch(*[t[k] for t in batches]), None)
+            update = self.ordered_update(batches.map(lambda t: t[k]), None)
             actor_loss, td_loss, q_mean, batch_q_max = update.stats
             with tf.control_dependencies([update.train_op]):  # the next iteration reads after
                 return (k + 1, [tf.identity(x + y) for x, y in zip(sums, (actor_loss, td_loss, q_mean))],
@@ -349,8 +391,14 @@ def _split(batch: Batch, towers: int) -> List[Batch]:
     if towers == 1:
         return [batch]
     with tf1.name_scope("split"):
-        return [Batch(*parts) for parts in zip(*[tf.split(t, towers, name=t.op.name.split("/")[-1])
-                                                  for t in batch])]
+        split = batch.map(lambda t: tf.split(t, towers, name=t.op.name.split("/")[-1]))
+        return [split.map(lambda parts: parts[i]) for i in range(towers)]
+
+
+def _done(ops) -> tf.Tensor:
+    """True, once ``ops`` have run (a branch of ``tf.cond`` returns a tensor)."""
+    with tf.control_dependencies(list(ops)):
+        return tf.constant(True)
 
 
 def _whole_batch(towers: List[dict]) -> dict:
@@ -362,7 +410,7 @@ def _whole_batch(towers: List[dict]) -> dict:
     whole = {}
     for name, values in towers[0].items():
         parts = [t[name] for t in towers]
-        if name in ("act_mu", "act_q"):
+        if values is None or name in ("act_mu", "act_q"):
             whole[name] = values
         elif name.endswith("_loss"):
             whole[name] = tf.add_n(parts) / float(len(parts))

@@ -49,6 +49,17 @@ def to_unit(actions: tf.Tensor, action_low: np.ndarray, action_high: np.ndarray)
     return (actions - centre) / half_range
 
 
+def smoothed(actions: tf.Tensor, eps: tf.Tensor, clip: float, action_low: np.ndarray,
+             action_high: np.ndarray) -> tf.Tensor:
+    """TD3's target policy smoothing: ``clip(actions + half_range * clip(eps, -clip, clip),
+    low, high)`` [N,A], for noise ``eps`` [N,A] in half action ranges (SB3 adds it in its
+    [-1, 1] units and clips to them: the same)."""
+    _, half_range = _centre_and_half_range(action_low, action_high, actions.dtype)
+    noise = half_range * tf.clip_by_value(eps, -clip, clip)
+    return tf.clip_by_value(actions + noise, tf.constant(action_low, actions.dtype),
+                            tf.constant(action_high, actions.dtype))
+
+
 def _centre_and_half_range(action_low, action_high, dtype):
     return (tf.constant((action_high + action_low) / 2.0, dtype),
             tf.constant((action_high - action_low) / 2.0, dtype))

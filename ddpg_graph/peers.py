@@ -1,5 +1,6 @@
 """The same settings in the peer libraries: Stable-Baselines3's DDPG (``sb3``) and SBX's
-(``sbx``, SB3 on JAX), built from a ``Config``.
+(``sbx``, SB3 on JAX), built from a ``Config``; their TD3 when one of TD3's switches is on
+(SB3's DDPG is its TD3 with the three off).
 
 One translation of the config's values, used wherever ddpg_graph is set beside a peer: the
 SB3 oracle tests, ``tools/bench.py`` and ``tools/suite.py``. The peers are optional
@@ -51,6 +52,11 @@ def differences(config) -> list:
     return [what for bad, what in checks if bad]
 
 
+def is_td3(config) -> bool:
+    """Whether ``config`` turns on one of TD3's fixes (the peers then run their TD3 class)."""
+    return bool(config.twin_critics or config.target_noise > 0 or config.policy_delay > 1)
+
+
 def check_installed(library: str) -> None:
     """One line naming the extra to install when ``library``'s package is missing."""
     import importlib.util
@@ -80,24 +86,29 @@ def action_noise(config, action_space, n_envs: int = 1):
 
 
 def make(library: str, config, env, seed: int = None, on_train=None):
-    """``library``'s DDPG on ``env`` (a Gymnasium env or an SB3 ``VecEnv``) with ``config``'s
-    values and seed, the actor and the critic each at its own learning rate. ``on_train``:
+    """``library``'s DDPG (TD3, when ``is_td3(config)``) on ``env`` (a Gymnasium env or an SB3
+    ``VecEnv``) with ``config``'s values and seed, the actor and the critic each at its own learning rate. ``on_train``:
     called with the seconds and the number of updates of each of the library's ``train``
     calls (SBX's block on the losses they log)."""
     check_installed(library)
     c = config
     if library == "sbx":
         import flax.linen as nn
-        from sbx import DDPG
+        from sbx import DDPG, TD3
         rates = dict(learning_rate=c.actor_lr, qf_learning_rate=c.critic_lr)
         activation = getattr(nn, ACTIVATIONS[c.activation].lower())
     else:
         import torch
-        from stable_baselines3 import DDPG
+        from stable_baselines3 import DDPG, TD3
         rates = dict(learning_rate=c.critic_lr)
         activation = getattr(torch.nn, ACTIVATIONS[c.activation])
 
-    class PeerDDPG(DDPG):
+    algorithm, td3 = DDPG, {}
+    if is_td3(c):
+        algorithm, td3 = TD3, dict(policy_delay=c.policy_delay, target_policy_noise=c.target_noise,
+                                   target_noise_clip=c.target_noise_clip)
+
+    class PeerDDPG(algorithm):
         """The library's DDPG with the actor's and the critic's learning rates apart (SB3
         sets every optimiser to its one learning rate at each ``train``), its update calls
         reported to ``on_train``."""
@@ -122,5 +133,27 @@ def make(library: str, config, env, seed: int = None, on_train=None):
         batch_size=c.batch_size, tau=c.tau, gamma=c.gamma, train_freq=c.train_every,
         gradient_steps=c.updates_per_round, action_noise=action_noise(c, env.action_space, n_envs),
         policy_kwargs=dict(net_arch=dict(pi=list(c.actor_hidden), qf=list(c.critic_hidden)),
-                           activation_fn=activation),
-        seed=c.seed if seed is None else seed, device="cpu", **rates)
+                           activation_fn=activation, n_critics=2 if c.twin_critics else 1),
+        seed=c.seed if seed is None else seed, device="cpu", **rates, **td3)
+
+
+def value_function(library: str, model):
+    """``obs [S] -> Q(obs, pi(obs))`` of ``model`` (made by ``make``): its first critic on its
+    deterministic action, for the overestimation measure."""
+    if library == "sbx":
+        import jax.numpy as jnp
+        policy = model.policy
+
+        def value(obs):
+            obs = jnp.asarray(obs, jnp.float32)[None]
+            action = policy.actor_state.apply_fn(policy.actor_state.params, obs)
+            qs = policy.qf_state.apply_fn(policy.qf_state.params, obs, action)
+            return float(qs[0].reshape(-1)[0])
+        return value
+    import torch
+
+    def value(obs):
+        with torch.no_grad():
+            obs = torch.as_tensor(obs, dtype=torch.float32)[None]
+            return float(model.critic.q1_forward(obs, model.actor(obs))[0, 0])
+    return value

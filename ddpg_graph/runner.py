@@ -21,12 +21,12 @@ from typing import Optional
 import numpy as np
 from tqdm import tqdm
 
-from . import checkpoint, envs, rundir
+from . import checkpoint, envs, rundir, summaries
 from .agent import Agent
 from .callbacks import Callbacks
 from .config import Config
 from .errors import CheckpointError, Interrupted, RunError, first_line
-from .evaluation import evaluate
+from .evaluation import run_episodes
 from .history import COLUMNS, VECTOR_COLUMNS, EpisodeStats, History
 from .interrupts import StopRequests
 from .noise import make_noise
@@ -92,6 +92,9 @@ class Trainer:
         self.noise_scale = (self.high - self.low) / 2.0 if c.noise_relative else 1.0
         self._noise_rows = np.zeros((self.n_envs, self.action_dim))  # [N,A] this step's samples
         self.warmup_rng = seeds.rng("warmup")
+        # TD3's target-smoothing noise, fed with each batch (a random op in the graph would
+        # hold a state no checkpoint saves)
+        self.target_noise_rng = seeds.rng("target_noise") if c.target_noise > 0 else None
         self.scope = self.scope_sink = None
         if c.scope != "off" and run_dir:  # (a run in memory has no oscilloscope)
             self.scope = _make_scope(self.low, self.high)
@@ -250,7 +253,7 @@ class Trainer:
         if (len(self.buffer) >= self.start_learning and not c.train_at_episode_end
                 and (self.step // self.n_envs) % c.train_every == 0):
             k = c.updates_per_round
-            batch = self.buffer.sample(c.batch_size, steps=k)
+            batch = self._sample(k)
             started = time.perf_counter()
             mu, stats = self.agent.act_and_train(self.obs, batch)
             stats["seconds"] = time.perf_counter() - started
@@ -260,6 +263,15 @@ class Trainer:
         if self.scope:
             return self.agent.act_with_q(self.obs)
         return self.agent.act(self.obs), None
+
+    def _sample(self, steps: int = 1) -> dict:
+        """A replay batch (``steps`` > 1: that many stacked), with TD3's smoothing noise
+        ``eps`` ~ N(0, ``target_noise``) for its rows when that switch is on."""
+        c = self.config
+        batch = self.buffer.sample(c.batch_size, steps=steps)
+        if self.target_noise_rng is None:
+            return batch
+        return dict(batch, eps=self.target_noise_rng.normal(0.0, c.target_noise, batch["a"].shape))
 
     def _store(self, obs, action, reward, terminated, truncated, obs2, episode_return) -> None:
         """Adds one vector step's N transitions. Only a true terminal stops bootstrapping; a
@@ -286,11 +298,10 @@ class Trainer:
 
     def _train_burst(self, steps: int) -> None:
         """The TF2 article's schedule: as many updates as the episode had steps, at its end."""
-        c = self.config
         if len(self.buffer) < self.start_learning:
             return
         for _ in range(steps):
-            batch = self.buffer.sample(c.batch_size)
+            batch = self._sample()
             started = time.perf_counter()
             stats = self.agent.train(batch)
             stats["seconds"] = time.perf_counter() - started
@@ -321,7 +332,14 @@ class Trainer:
         checkpoint_due = self._crossed(c.checkpoint_every_steps, last_step)
         if c.eval_episodes and self._crossed(c.eval_every_steps, last_step):
             with self._env_errors("an evaluation"):
-                row["eval_return"] = float(np.mean(evaluate(self.agent, self.eval_env, c.eval_episodes)))
+                played = run_episodes(self.agent, self.eval_env, c.eval_episodes)
+            row["eval_return"] = float(np.mean([e.ret for e in played]))
+            if self.writer:
+                with self._writing("the TensorBoard log"):
+                    self.writer.scalars(self.episode, {
+                        summaries.EVAL_Q_S0: float(np.mean([e.q_s0 for e in played])),
+                        summaries.EVAL_DISCOUNTED_RETURN: float(np.mean([e.discounted_return
+                                                                         for e in played]))})
             self.callbacks.fire("on_evaluation", self, row["eval_return"])
         self._write_row(row)
         self.callbacks.fire("on_episode_end", self, self.history.rows[-1])
@@ -420,6 +438,8 @@ class Trainer:
                 "action_dim": self.action_dim, "seed": c.seed, "episode": self.episode}
         files = {"agent": self.agent, "replay": self.buffer, "config": _ConfigFile(c), **self.envs}
         states = {"loop": self, "warmup": checkpoint.GeneratorState(self.warmup_rng)}
+        if self.target_noise_rng is not None:
+            states["target_noise"] = checkpoint.GeneratorState(self.target_noise_rng)
         for i in range(self.n_envs):  # env 0's under a one-env run's names (see part_name)
             states[part_name(i).replace("env", "stats")] = self.stats[i]
             states[part_name(i).replace("env", "noise")] = self.noises[i]

@@ -6,9 +6,9 @@ import numpy as np
 
 class Seeds:
     """One seed per random source, each from its own child of ``SeedSequence(seed)``: adding a
-    source never changes the others' streams."""
+    source (at the end of ``NAMES``) never changes the others' streams."""
 
-    NAMES = ("env", "eval_env", "noise", "replay", "warmup", "graph")
+    NAMES = ("env", "eval_env", "noise", "replay", "warmup", "graph", "target_noise")
 
     def __init__(self, seed: int):
         children = np.random.SeedSequence(seed).spawn(len(self.NAMES))

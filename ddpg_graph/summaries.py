@@ -17,6 +17,9 @@ tf1 = tf.compat.v1
 # history.csv column -> TensorBoard tag (Emami's tutorial made ``Reward`` and ``Qmax`` famous)
 TAGS = {"return": "Reward", "q_max": "Qmax", "td_loss": "Loss/td", "actor_loss": "Loss/actor",
         "q_mean": "Q/mean", "eval_return": "Eval/Reward"}
+# at each evaluation, beside Eval/Reward: the critic's Q(s0, mu(s0)) at the episodes' first
+# states and their discounted returns (means over the episodes): the overestimation TD3 measured
+EVAL_Q_S0, EVAL_DISCOUNTED_RETURN = "Eval/Q_s0", "Eval/DiscountedReturn"
 
 
 class SummaryWriter:

@@ -1,7 +1,7 @@
 """The update orders of the tutorials that did not follow the paper, as control dependencies.
 
 The paper (and Emami, Spinning Up, SB3) updates the critic, then the actor on the updated
-critic, then the targets: ``graph.DDPGGraph._build_update`` writes that order inline. Two
+critic, then the targets: ``graph.DDPGGraph.build_update`` writes that order inline. Two
 tutorials ran the three steps in another order, and their presets reproduce it:
 
 - Morvan's ``DDPG_update.py`` runs ``soft_replace``, then ``atrain``, then ``ctrain``:
@@ -21,9 +21,11 @@ from typing import List, NamedTuple
 
 import tensorflow as tf
 
+from .config import PAPER_ORDER
+
 tf1 = tf.compat.v1
 
-PAPER = "critic,actor,targets"
+PAPER = PAPER_ORDER
 STEPS = ("critic", "actor", "targets")
 
 

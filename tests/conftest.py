@@ -26,9 +26,24 @@ def small_config(**overrides):
     return Config(**values)
 
 
-def make_agent(step_ops=False, **overrides):
-    """A small float64 agent; ``step_ops``: with the unordered single-step ops (``net.steps``)."""
-    return Agent(small_config(**overrides), OBS_DIM, LOW, HIGH, step_ops=step_ops)
+def unordered_steps(net):
+    """The update built again with no ordering (a ``graph.Update``), so that its
+    ``critic_step``, ``actor_step`` and ``target_update`` each run one step alone."""
+    import tensorflow as tf
+    with tf.compat.v1.name_scope("steps"):
+        return net.build_update(net.batch, None, ordered=False)
+
+
+def make_agent(step_ops=False, extend_graph=None, **overrides):
+    """A small float64 agent; ``step_ops``: with the unordered single steps of
+    ``unordered_steps`` as ``agent.extension``."""
+    return Agent(small_config(**overrides), OBS_DIM, LOW, HIGH,
+                 extend_graph=unordered_steps if step_ops else extend_graph)
+
+
+def feed_dict(agent, batch) -> dict:
+    """A ``session.run`` feed of ``batch`` (numpy arrays) into ``agent``'s batch placeholders."""
+    return {getattr(agent.net.batch, name): batch[name] for name in agent.batch_fields}
 
 
 def random_batch(rng, n=16, done_fraction=0.25):

@@ -67,7 +67,7 @@ def test_bad_input_exit_status_from_a_fresh_process(tmp_path):
     result = run_module("train", "--preset", "nope", cwd=str(tmp_path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == ["error: unknown preset 'nope'; choose one of: "
-                                                  "canton, emami, keras_mountaincar, morvan, "
+                                                  "canton, emami, keras_mountaincar, morvan, td3, "
                                                   "tf2_article, zoo"]
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import HIGH, LOW, OBS_DIM, make_agent, random_batch
+from conftest import HIGH, LOW, OBS_DIM, feed_dict, make_agent, random_batch
 
 ARCHITECTURES = ["second", "concat"]
 
@@ -45,7 +45,7 @@ def test_dq_da_matches_finite_differences(action_input, rng):
     agent = make_agent(critic_action_input=action_input, step_ops=True)
     randomise(agent, rng)
     net, batch = agent.net, random_batch(rng)
-    mu, dq_da = agent.session.run([net.steps.mu, net.steps.dq_da], {net.s: batch["s"]})
+    mu, dq_da = agent.session.run([agent.extension.mu, agent.extension.dq_da], {net.s: batch["s"]})
 
     def q_of(a):
         return agent.session.run(net.update.q, {net.s: batch["s"], net.a: a})[:, 0]
@@ -65,11 +65,11 @@ def test_actor_gradients_match_finite_differences_of_actor_loss(action_input, rn
     weights = randomise(agent, rng)
     net, batch = agent.net, random_batch(rng)
     feed = {net.s: batch["s"]}
-    grads = agent.session.run(net.steps.actor_grads, feed)
+    grads = agent.session.run(agent.extension.actor_grads, feed)
 
     def actor_loss(name, value):
         agent.set_weights({name: value})
-        return agent.session.run(net.steps.actor_loss, feed)
+        return agent.session.run(agent.extension.actor_loss, feed)
 
     eps = 1e-6
     checked = 0
@@ -101,7 +101,7 @@ def test_train_matches_numpy_target_and_loss(action_input, rng):
     q = np_critic(batch["s"], batch["a"], w, "main/q", action_input)
 
     net = agent.net
-    y_graph = agent.session.run(net.update.y, agent.feed(batch))
+    y_graph = agent.session.run(net.update.y, feed_dict(agent, batch))
     np.testing.assert_allclose(y_graph, y, rtol=1e-10)
     stats = agent.train(batch)
     assert stats["td_loss"] == pytest.approx(np.mean((q - y) ** 2), rel=1e-10)
@@ -116,9 +116,9 @@ def test_done_masks_bootstrap(rng):
     randomise(agent, rng)
     batch = random_batch(rng)
     batch["done"][:] = 1.0
-    np.testing.assert_allclose(agent.session.run(agent.net.update.y, agent.feed(batch)), batch["r"])
+    np.testing.assert_allclose(agent.session.run(agent.net.update.y, feed_dict(agent, batch)), batch["r"])
     batch["done"][:] = 0.0
-    y = agent.session.run(agent.net.update.y, agent.feed(batch))
+    y = agent.session.run(agent.net.update.y, feed_dict(agent, batch))
     assert np.abs(y - batch["r"]).min() > 1e-6
 
 
@@ -127,7 +127,7 @@ def test_critic_l2_adds_weight_decay(rng):
     w = randomise(agent, rng)
     batch = random_batch(rng)
     net = agent.net
-    td, total = agent.session.run([net.update.td_loss, net.update.critic_loss], agent.feed(batch))
+    td, total = agent.session.run([net.update.td_loss, net.update.critic_loss], feed_dict(agent, batch))
     decay = sum((w[v.op.name] ** 2).sum() / 2 for v in net.critic_vars
                 if v.op.name.split("/")[-1].startswith("w"))
     assert total == pytest.approx(td + 0.01 * decay, rel=1e-10)
@@ -146,7 +146,7 @@ def test_soft_update_is_polyak_average(rng):
     tau = 0.1
     agent = make_agent(tau=tau, step_ops=True)
     before = randomise(agent, rng)
-    agent.session.run(agent.net.steps.target_update)
+    agent.session.run(agent.extension.target_update)
     after = agent.get_weights()
     for name in before:
         if name.startswith("main/"):
@@ -161,11 +161,11 @@ def test_fused_update_equals_the_three_steps_in_order(rng):
     fused, stepwise = make_agent(), make_agent(step_ops=True)
     weights = randomise(fused, rng)
     stepwise.set_weights(weights)
-    steps = stepwise.net.steps
+    steps = stepwise.extension
     for _ in range(3):
         batch = random_batch(rng)
         fused.train(batch)
-        feed = stepwise.feed(batch)
+        feed = feed_dict(stepwise, batch)
         for op in (steps.critic_step, steps.actor_step, steps.target_update):
             stepwise.session.run(op, feed)
     a, b = fused.get_weights(), stepwise.get_weights()
@@ -182,8 +182,8 @@ def test_fused_update_differs_from_actor_step_on_the_old_critic(rng):
     reordered.set_weights(weights)
     batch = random_batch(rng)
     fused.train(batch)
-    feed = reordered.feed(batch)
-    steps = reordered.net.steps
+    feed = feed_dict(reordered, batch)
+    steps = reordered.extension
     for op in (steps.actor_step, steps.critic_step, steps.target_update):
         reordered.session.run(op, feed)
     assert not np.allclose(fused.get_weights()["main/pi/l0/w"],
@@ -234,7 +234,7 @@ def test_rmsprop_steps_with_separate_learning_rates(rng):
     actor_lr, critic_lr = 1e-3, 1e-2
     agent = make_agent(optimizer="rmsprop", actor_lr=actor_lr, critic_lr=critic_lr, step_ops=True)
     before = randomise(agent, rng)
-    net, feed = agent.net.steps, agent.feed(random_batch(rng))
+    net, feed = agent.extension, feed_dict(agent, random_batch(rng))
 
     def expected_step(lr, grad):
         return -lr * grad / np.sqrt(0.9 + 0.1 * grad ** 2 + 1e-10)
@@ -280,12 +280,12 @@ def test_other_update_orders_equal_their_steps_in_that_order(order, rng):
     stepwise = make_agent(update_order=order, step_ops=True)
     weights = randomise(fused, rng)
     stepwise.set_weights(weights)
-    steps = stepwise.net.steps
+    steps = stepwise.extension
     ops = {"critic": steps.critic_step, "actor": steps.actor_step, "targets": steps.target_update}
     for _ in range(3):
         batch = random_batch(rng)
         stats = fused.train(batch)
-        feed = stepwise.feed(batch)
+        feed = feed_dict(stepwise, batch)
         for step in order.split(","):
             if step == "critic":
                 expected_loss = stepwise.session.run(steps.td_loss, feed)
@@ -369,7 +369,7 @@ def test_bfloat16_matmuls_stay_close_to_float32(rng):
     batch = f32(random_batch(rng, n=64))
     for grads in ("critic_grads", "actor_grads"):  # whole-gradient relative error
         ga, gb = (np.concatenate([g.ravel() for g in agent.session.run(
-            getattr(agent.net.steps, grads), agent.feed(batch))]) for agent in (exact, rounded))
+            getattr(agent.extension, grads), feed_dict(agent, batch))]) for agent in (exact, rounded))
         assert np.linalg.norm(gb - ga) < 0.05 * np.linalg.norm(ga), grads
     a, b = exact.train(batch), rounded.train(batch)
     for key in a:
@@ -378,14 +378,14 @@ def test_bfloat16_matmuls_stay_close_to_float32(rng):
 
 def test_update_order_rules_on_the_papers_order_equal_the_straight_line(rng):
     """``update_order.apply`` on the unordered build of the paper's order gives the same
-    updates as ``_build_update``'s inline ordering: the rules and the straight line agree."""
+    updates as ``build_update``'s inline ordering: the rules and the straight line agree."""
     from ddpg_graph import update_order
     inline = make_agent()
     by_rules = make_agent(update_order="critic,targets,actor")  # any other order, then rebuilt:
     net = by_rules.net
     with by_rules.graph.as_default():
         by_rules.graph._unsafe_unfinalize()
-        update = net._build_update(net.batch, None, ordered=False)
+        update = net.build_update(net.batch, None, ordered=False)
         update_order.apply(update, update_order.PAPER, net)
         by_rules.graph.finalize()
     weights = randomise(inline, rng)
@@ -393,7 +393,7 @@ def test_update_order_rules_on_the_papers_order_equal_the_straight_line(rng):
     for _ in range(3):
         batch = random_batch(rng)
         expected = inline.train(batch)
-        stats = by_rules.session.run(list(update.stats) + [update.train_op], by_rules.feed(batch))
+        stats = by_rules.session.run(list(update.stats) + [update.train_op], feed_dict(by_rules, batch))
         assert stats[1] == pytest.approx(expected["td_loss"], rel=1e-12)
     a, b = inline.get_weights(), by_rules.get_weights()
     for name in a:

@@ -48,7 +48,7 @@ def test_default_graph_builds_each_network_at_most_as_the_math_needs(preset_like
     assert counts["optimiser applies"] == counts["trainable variables"]
 
 
-def test_step_ops_only_when_asked():
+def test_the_extend_graph_hook_adds_its_ops_and_no_others():
     plain, with_steps = graph_counts(make_agent()), graph_counts(make_agent(step_ops=True))
     assert with_steps["optimiser applies"] == 2 * plain["optimiser applies"]
     assert with_steps["critic builds"] > plain["critic builds"]

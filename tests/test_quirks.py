@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import toy_envs  # noqa: F401
-from conftest import make_agent, random_batch, small_config
+from conftest import feed_dict, make_agent, random_batch, small_config
 from ddpg_graph.runner import Trainer
 
 
@@ -52,7 +52,7 @@ def test_bootstrap_on_terminal_quirk(rng):
     agent = make_agent(gamma=0.9, bootstrap_on_terminal=True)
     batch = random_batch(rng)
     batch["done"][:] = 0.0
-    np.testing.assert_allclose(agent.session.run(agent.net.update.y, agent.feed(batch)), batch["r"])
+    np.testing.assert_allclose(agent.session.run(agent.net.update.y, feed_dict(agent, batch)), batch["r"])
 
 
 def test_train_at_episode_end_updates_in_a_burst(tmp_path, monkeypatch):

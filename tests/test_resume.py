@@ -65,12 +65,25 @@ def wait_for_rows(run_dir, rows, process, timeout=120):
     raise AssertionError("the run did not get far enough")
 
 
-@pytest.fixture(scope="module")
-def reference_run(tmp_path_factory):
+# TD3's three switches: the smoothing noise's generator and the delay's counter must resume too
+TD3_OPTIONS = ["--set", "twin_critics=true", "--set", "target_noise=0.2", "--set", "policy_delay=2"]
+
+
+def straight_run(tmp_path_factory, *extra):
     run_dir = str(tmp_path_factory.mktemp("reference") / "run")
-    result = run_module("train", "--logdir", run_dir, *RUN_OPTIONS, timeout=300)
+    result = run_module("train", "--logdir", run_dir, *RUN_OPTIONS, *extra, timeout=300)
     assert result.returncode == 0, result.stderr
     return run_dir
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    return straight_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def td3_reference_run(tmp_path_factory):
+    return straight_run(tmp_path_factory, *TD3_OPTIONS)
 
 
 def test_same_seed_same_run_in_fresh_processes(reference_run, tmp_path):
@@ -89,8 +102,19 @@ def test_another_seed_gives_another_run(reference_run, tmp_path):
 
 
 def test_sigkill_then_resume_equals_uninterrupted_run(reference_run, tmp_path):
+    kill_and_resume(str(tmp_path / "killed"), reference_run)
+
+
+def test_sigkill_then_resume_with_td3_switches_equals_uninterrupted_run(td3_reference_run, tmp_path):
     run_dir = str(tmp_path / "killed")
-    process = start_training(run_dir)
+    kill_and_resume(run_dir, td3_reference_run, *TD3_OPTIONS)
+    tensors = checkpoint_tensors(run_dir)
+    assert tensors["n_updates"] > 0 and any(name.startswith("target/q2/") for name in tensors)
+
+
+def kill_and_resume(run_dir, reference, *extra):
+    """SIGKILL mid-run (after a checkpoint), then ``--resume``: the run of ``reference``."""
+    process = start_training(run_dir, *extra)
     wait_for_rows(run_dir, 3, process)  # past the checkpoint at episode 2, mid-episode 4
     time.sleep(0.2)
     process.send_signal(signal.SIGKILL)
@@ -102,7 +126,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(reference_run, tmp_path):
 
     result = run_module("train", "--resume", run_dir, "--no-progress", timeout=300)
     assert result.returncode == 0, result.stderr
-    assert_same_run(reference_run, run_dir)
+    assert_same_run(reference, run_dir)
 
 
 @pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"),

@@ -56,7 +56,8 @@ def test_run_writes_history_tensorboard_and_checkpoints(tmp_path, capsys):
     for path in glob.glob(str(run / "tb" / "events.*")):
         for event in tf.compat.v1.train.summary_iterator(path):
             tags.update(v.tag for v in event.summary.value)
-    assert {"Reward", "Qmax", "Loss/td", "Loss/actor", "Q/mean", "Eval/Reward"} <= tags
+    assert {"Reward", "Qmax", "Loss/td", "Loss/actor", "Q/mean", "Eval/Reward", "Eval/Q_s0",
+            "Eval/DiscountedReturn"} <= tags
     for name in ("latest", "best"):
         assert os.path.exists(run / "checkpoints" / name / "model.ckpt.index")
 
@@ -111,3 +112,28 @@ def test_evaluation_and_checkpoint_cadence_counts_steps_not_episodes(tmp_path, m
     evaluated = [row["step"] for row in history.rows if not np.isnan(row["eval_return"])]
     assert len(history) == 40 and evaluated == [50, 100, 150, 200]
     assert {step for step, links in saved} == {50, 100, 150, 200}  # (200: also the final one)
+
+
+def test_evaluation_pairs_q_s0_with_the_discounted_return():
+    """Each evaluation episode: its return, its discounted return from the first state in
+    the critic's units (sum gamma^t reward_scale r_t, to the terminal), and the critic's
+    Q(s0, mu(s0)) at that state."""
+    import gymnasium as gym
+    from ddpg_graph.evaluation import run_episodes
+    config = tiny("ToyTerminating-v0", gamma=0.5, reward_scale=0.1)
+    with Trainer(config, progress=False) as trainer:
+        agent = trainer.agent
+        env = gym.make("ToyTerminating-v0")
+        episode, = run_episodes(agent, env, 1)
+        obs, _ = env.reset()
+        rewards = []
+        action, q_s0 = agent.act_with_q(obs)
+        for _ in range(5):  # the toy env ends at step 5
+            obs, reward, terminated, _, _ = env.step(action)
+            rewards.append(reward)
+            action = agent.act(obs)
+        assert terminated
+    assert episode.ret == pytest.approx(sum(rewards), rel=1e-12)
+    assert episode.discounted_return == pytest.approx(
+        sum(0.1 * 0.5 ** t * r for t, r in enumerate(rewards)), rel=1e-12)
+    assert episode.q_s0 == q_s0

@@ -7,6 +7,9 @@ then hold the same actor, critic and targets. In float64 on both sides, so that 
 difference in the arithmetic (Adam's epsilon, the action units the critic sees, the order of
 the steps, the TD target) shows far above round-off; once in float32, as the preset runs.
 
+``td3`` against SB3's TD3 the same way, with the same smoothing noise on both sides and 4
+updates (two delayed actor steps).
+
 The initialisation: copying weights would hide it, so each library draws its own and every
 layer's distribution is compared (the bound of its uniform draw, from the largest magnitude
 of thousands of draws).
@@ -45,12 +48,16 @@ def sb3_model(config):
 
 
 def layers(model):
-    """SB3's networks as (our network scope, its Linear layers) pairs."""
+    """SB3's networks as (our network scope, its Linear layers) pairs (TD3's second critic:
+    ``q2``)."""
     def linear(module):
         return [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
     p = model.policy
-    return [("main/pi", linear(p.actor)), ("target/pi", linear(p.actor_target)),
-            ("main/q", linear(p.critic)), ("target/q", linear(p.critic_target))]
+    pairs = [("main/pi", linear(p.actor)), ("target/pi", linear(p.actor_target))]
+    for prefix, critic in (("main", p.critic), ("target", p.critic_target)):
+        for i, q_network in enumerate(critic.q_networks):
+            pairs.append((f"{prefix}/q{i + 1 if i else ''}", linear(q_network)))
+    return pairs
 
 
 def names(scope, count):
@@ -77,9 +84,10 @@ def max_difference(agent, model):
     return worst
 
 
-def batches(dtype, count=3, seed=0):
+def batches(dtype, count=3, seed=0, sigma=0.0):
     """``count`` replay batches: ours (actions in the env's bounds) and SB3's samples of the
-    same transitions (actions in [-1, 1], as its buffer holds them)."""
+    same transitions (actions in [-1, 1], as its buffer holds them); with ``sigma`` > 0,
+    ours carries TD3's smoothing noise ``eps`` too (SB3 draws its own: ``same_noise``)."""
     from stable_baselines3.common.type_aliases import ReplayBufferSamples
     rng = np.random.default_rng(seed)
     for _ in range(count):
@@ -87,6 +95,8 @@ def batches(dtype, count=3, seed=0):
         ours = {"s": rng.standard_normal((B, S)), "a": (HIGH + LOW) / 2 + (HIGH - LOW) / 2 * unit,
                 "r": rng.standard_normal((B, 1)), "done": (rng.random((B, 1)) < 0.2) * 1.0,
                 "s2": rng.standard_normal((B, S))}
+        if sigma > 0:
+            ours["eps"] = rng.normal(0.0, sigma, (B, A))
         ours = {k: v.astype(dtype) for k, v in ours.items()}
         t = {k: torch.as_tensor(v) for k, v in dict(ours, a=unit.astype(dtype)).items()}
         yield ours, ReplayBufferSamples(t["s"], t["a"], t["s2"], t["done"], t["r"])
@@ -100,15 +110,33 @@ def sb3_keeps_float64(monkeypatch):
                         lambda obs, space, normalize_images=True: obs)
 
 
-def updated(config, dtype):
-    """Our agent and SB3's model after 3 chained updates from the same weights."""
+@pytest.fixture
+def same_noise(monkeypatch):
+    """SB3's TD3 draws its smoothing noise with ``Tensor.normal_`` on a copy of the batch's
+    actions; this makes that draw the ``eps`` our batch carries (``same_noise.eps``)."""
+    class Noise:
+        eps = None
+
+        @staticmethod
+        def normal_(tensor, mean=0.0, std=1.0, **_):
+            return tensor.copy_(torch.as_tensor(Noise.eps, dtype=tensor.dtype))
+    monkeypatch.setattr(torch.Tensor, "normal_", Noise.normal_)
+    return Noise
+
+
+def updated(config, dtype, noise=None):
+    """Our agent and SB3's model after 3 chained updates from the same weights (``noise``:
+    ``same_noise``, for TD3's smoothing)."""
     agent = Agent(config, S, LOW, HIGH)
     model = sb3_model(config)
     if dtype == "float64":
         model.policy.double()  # (in place: the optimisers keep their parameters)
     copy_ours_into_sb3(agent, model)
-    for ours, theirs in batches(dtype):
+    for ours, theirs in batches(dtype, count=4 if config.policy_delay > 1 else 3,
+                                sigma=config.target_noise):
         agent.train(ours)
+        if noise is not None:
+            noise.eps = ours.get("eps")
         model.replay_buffer.sample = lambda batch_size, env=None, batch=theirs: batch
         model.train(gradient_steps=1, batch_size=B)
     return agent, model
@@ -134,6 +162,43 @@ def test_the_oracle_sees_each_difference(change, sb3_keeps_float64):
     update order of the TF2 article."""
     config = zoo(dtype="float64", **change)
     agent, model = updated(config, "float64")
+    assert max(max_difference(agent, model).values()) > 1e-9
+    agent.close()
+
+
+def td3(**overrides):
+    return Config.from_preset("td3", env_id="Pendulum-v1", batch_size=B, **overrides)
+
+
+# float32: as above (1.9e-5 seen: the twin critics' steps double the round-off's chances)
+@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-12), ("float32", 1e-4)])
+def test_td3_update_is_sb3s_td3(dtype, tolerance, sb3_keeps_float64, same_noise):
+    """``td3`` (two towers) and SB3's TD3 from the same weights, 4 updates on the same
+    batches and the same smoothing noise (so 2 delayed actor steps and soft updates)."""
+    config = td3(dtype=dtype)
+    assert peers.differences(td3()) == [] and peers.is_td3(config)
+    agent, model = updated(config, dtype, same_noise)
+    assert type(model).__mro__[1].__name__ == "TD3"
+    worst = max_difference(agent, model)
+    assert set(worst) == {"main/pi", "target/pi", "main/q", "main/q2", "target/q", "target/q2"}
+    assert max(worst.values()) < tolerance, worst
+    agent.close()
+
+
+@pytest.mark.parametrize("change", [dict(twin_critics=False), dict(target_noise=0.1),
+                                    dict(target_noise_clip=0.1), dict(policy_delay=1)])
+def test_the_td3_oracle_sees_each_switch(change, sb3_keeps_float64, same_noise):
+    """Each of TD3's switches changed on SB3's side only: the weights part far beyond
+    round-off (for twin_critics, SB3's second critic is then not ours: compared without it)."""
+    agent = Agent(td3(dtype="float64"), S, LOW, HIGH)
+    model = sb3_model(td3(dtype="float64", **change))
+    model.policy.double()
+    copy_ours_into_sb3(agent, model)
+    for ours, theirs in batches("float64", count=4, sigma=agent.config.target_noise):
+        agent.train(ours)
+        same_noise.eps = ours["eps"] * (model.target_policy_noise / agent.config.target_noise)
+        model.replay_buffer.sample = lambda batch_size, env=None, batch=theirs: batch
+        model.train(gradient_steps=1, batch_size=B)
     assert max(max_difference(agent, model).values()) > 1e-9
     agent.close()
 

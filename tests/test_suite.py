@@ -40,18 +40,32 @@ def test_a_resumed_trial_gives_the_straight_trials_curve(tmp_path):
     curve = suite.Curve(str(tmp_path / "resumed")).rows
     assert [s for s, _ in curve] == [200, 400]
     assert curve == suite.Curve(str(tmp_path / "straight")).rows
+    values = suite.overestimation_curve(str(tmp_path / "resumed")).rows
+    assert [row[0] for row in values] == [200, 400]
+    assert values == suite.overestimation_curve(str(tmp_path / "straight")).rows
     assert resumed["final_return"] == straight["final_return"]
 
 
 def test_every_library_is_evaluated_by_the_protocol(tmp_path):
     """The same policy scores the same whoever evaluates it: the protocol's fixed reset
     seeds; and a peer's trial writes its curve at the same steps."""
-    zero = suite.evaluate(lambda obs: np.zeros(1), "Pendulum-v1")
-    assert zero == suite.evaluate(lambda obs: np.zeros(1), "Pendulum-v1")
+    zero = suite.evaluate(lambda obs: np.zeros(1), "Pendulum-v1", lambda obs: 1.0, 0.5)
+    assert zero == suite.evaluate(lambda obs: np.zeros(1), "Pendulum-v1", lambda obs: 1.0, 0.5)
+    assert zero.q_s0 == 1.0
+    # the discounted return is the first rewards' discounted sum: here gamma 0.5, so the
+    # episode's return (200 rewards, all <= 0) weighs far more than it
+    assert zero.ret < zero.discounted_return <= 0
+    undiscounted = suite.evaluate(lambda obs: np.zeros(1), "Pendulum-v1", None, 1.0)
+    assert undiscounted.discounted_return == pytest.approx(undiscounted.ret)
+    assert np.isnan(undiscounted.q_s0)
     pytest.importorskip("stable_baselines3")
     row = suite.run_trial("sb3", config_dict("sb3"), str(tmp_path / "sb3"), 200)
     assert row["status"] == "finished", row
     assert [s for s, _ in suite.Curve(str(tmp_path / "sb3")).rows] == [200, 400]
+    # SB3's critic, read at each evaluation: finite values beside the discounted returns
+    values = suite.overestimation_curve(str(tmp_path / "sb3")).rows
+    assert [row[0] for row in values] == [200, 400]
+    assert all(np.isfinite(row[1:]).all() for row in values)
 
 
 def test_the_suite_on_ray_does_not_rerun_finished_trials(tmp_path, local_ray, capsys):
@@ -103,3 +117,23 @@ def test_report_gives_rliables_statistics(tmp_path):
     assert rows["twin"][6].strip().startswith("0.50 [")
     for name in ("report.md", "curves.png", "aggregate.png", "profiles.png"):
         assert os.path.getsize(os.path.join(out, name)) > 0
+
+
+def test_report_gives_the_overestimation_at_the_last_evaluation(tmp_path):
+    """Q(s0) minus the discounted return, per library: the mean over seeds of the last
+    evaluation's values and the standard deviation of the differences; and its plot."""
+    out = str(tmp_path / "report")
+    write_scores(out, {"Pendulum-v1": {"ddpg_graph": [-150.0, -140.0], "sb3": [-160.0, -170.0]}})
+    with open(os.path.join(out, "overestimation.csv"), "w", newline="") as f:
+        rows = csv.writer(f)
+        rows.writerow(["env", "library", "seed", "step", "q_s0", "discounted_return"])
+        for library, q_s0 in (("ddpg_graph", [-10.0, -14.0]), ("sb3", [-30.0, -20.0])):
+            for seed, q in enumerate(q_s0):
+                rows.writerow(["Pendulum-v1", library, seed, 100, 99.0, 99.0])  # not the last
+                rows.writerow(["Pendulum-v1", library, seed, 200, q, -20.0])
+    text = suite_report.report(out, plan(steps=200, libraries=("ddpg_graph", "sb3")))
+    rows = {line.split("|")[2].strip(): [c.strip() for c in line.split("|")]
+            for line in text.splitlines() if line.startswith("| Pendulum-v1") and "±" in line}
+    assert rows["ddpg_graph"][3:7] == ["2", "-12.0", "-20.0", "+8.0 ± 2.0"]
+    assert rows["sb3"][3:7] == ["2", "-25.0", "-20.0", "-5.0 ± 5.0"]
+    assert os.path.getsize(os.path.join(out, "overestimation.png")) > 0

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import OBS_DIM, make_agent, random_batch
+from conftest import OBS_DIM, feed_dict, make_agent, random_batch
 from test_graph import np_actor, np_critic, randomise, stack
 
 
@@ -39,7 +39,7 @@ def test_towers_match_numpy_target_and_loss(rng):
     q_targ = np_critic(batch["s2"], np_actor(batch["s2"], w, "target/pi"), w, "target/q", "concat")
     y = batch["r"] + gamma * (1 - batch["done"]) * q_targ
     q = np_critic(batch["s"], batch["a"], w, "main/q", "concat")
-    np.testing.assert_allclose(agent.session.run(agent.net.update.y, agent.feed(batch)), y, rtol=1e-10)
+    np.testing.assert_allclose(agent.session.run(agent.net.update.y, feed_dict(agent, batch)), y, rtol=1e-10)
     stats = agent.train(batch)
     assert stats["td_loss"] == pytest.approx(np.mean((q - y) ** 2), rel=1e-10)
     assert stats["q_mean"] == pytest.approx(q.mean(), rel=1e-10)

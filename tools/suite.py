@@ -19,7 +19,9 @@ The same command goes on after a stop or a SIGKILL of its driver: finished trial
 again, a ddpg_graph trial resumes from its checkpoint exactly (its curve kept up to that
 step), a peer's trial restarts. Files in ``--out``: ``suite.json`` (the plan),
 ``curves.csv`` (env, library, seed, step, return: every evaluation of every trial),
-``trials.csv`` (one row per trial), one directory per trial; the report (``report.md``,
+``trials.csv`` (one row per trial), ``overestimation.csv`` (env, library, seed, step, q_s0,
+discounted_return: the critic's ``Q(s0, pi(s0))`` at the evaluation episodes' first states
+and their discounted returns, means over the episodes), one directory per trial; the report (``report.md``,
 ``curves.png``, ``aggregate.png``, ``profiles.png``), made with rliable: per env and over
 normalized scores, IQM with 95% stratified-bootstrap confidence intervals, the probability
 that ddpg_graph improves on each peer (with its CI), performance profiles and median curves
@@ -32,6 +34,7 @@ import csv
 import os
 import sys
 import time
+from typing import NamedTuple
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -45,46 +48,87 @@ ENVS = ("Hopper-v5", "Walker2d-v5", "HalfCheetah-v5", "InvertedPendulum-v5")
 EVAL_EPISODES = 10
 EVAL_SEED = 1_000_000  # episode i of every evaluation resets with EVAL_SEED + i
 PLAN_FILE, TRIALS_FILE, CURVES_FILE = "suite.json", "trials.csv", "curves.csv"
+OVERESTIMATION_FILE = "overestimation.csv"  # per trial, and all trials' rows at the top
 OURS = "ddpg_graph"
 BOOTSTRAP_REPS = 2000
 
 
 # -- the protocol -------------------------------------------------------------------------------
-def evaluate(policy, env_id: str) -> float:
-    """Mean return of ``EVAL_EPISODES`` episodes of ``policy(obs) -> action`` on a fresh
-    ``env_id``, episode i reset with ``EVAL_SEED + i``: the same for every library."""
+class Evaluation(NamedTuple):
+    """One evaluation: the mean return of its episodes; the mean, over them, of the critic's
+    ``Q(s0, pi(s0))`` at the first state and of the discounted return from it (the
+    overestimation Fujimoto et al. 2018 measured)."""
+    ret: float
+    q_s0: float
+    discounted_return: float
+
+
+def evaluate(policy, env_id: str, value=None, gamma: float = 1.0,
+             reward_scale: float = 1.0) -> Evaluation:
+    """``EVAL_EPISODES`` episodes of ``policy(obs) -> action`` on a fresh ``env_id``, episode i
+    reset with ``EVAL_SEED + i``: the same for every library. ``value(obs) -> Q``: the
+    library's critic on its own action (None: NaN); the discounted return is in the critic's
+    units (rewards times ``reward_scale``)."""
     import gymnasium as gym
     env = gym.make(env_id)
-    total = 0.0
+    returns, values, discounted = [], [], []
     for episode in range(EVAL_EPISODES):
         obs, _ = env.reset(seed=EVAL_SEED + episode)
-        finished = False
+        values.append(value(obs) if value is not None else float("nan"))
+        total = sum_discounted = 0.0
+        discount, finished = 1.0, False
         while not finished:
             obs, reward, terminated, truncated, _ = env.step(policy(obs))
             total += float(reward)
+            sum_discounted += discount * reward_scale * float(reward)
+            discount *= gamma
             finished = terminated or truncated
+        returns.append(total)
+        discounted.append(sum_discounted)
     env.close()
-    return total / EVAL_EPISODES
+    return Evaluation(*(float(sum(x) / EVAL_EPISODES) for x in (returns, values, discounted)))
 
 
 class Curve:
-    """A trial's evaluations, ``(step, return)`` rows in ``DIR/curve.csv``, written whole at
-    each one. ``keep_until(step)``: forgets evaluations after ``step`` (a resumed run redoes
-    them)."""
+    """A trial's evaluations, rows of ``columns`` (the first: the step) in ``DIR/NAME``,
+    written whole at each one. ``keep_until(step)``: forgets evaluations after ``step`` (a
+    resumed run redoes them)."""
 
-    def __init__(self, directory: str):
-        self.path = os.path.join(directory, "curve.csv")
+    def __init__(self, directory: str, name: str = "curve.csv", columns=("step", "return")):
+        self.path = os.path.join(directory, name)
+        self.columns = list(columns)
         self.rows = []
         if os.path.exists(self.path):
             with open(self.path, newline="") as f:
-                self.rows = [(int(r["step"]), float(r["return"])) for r in csv.DictReader(f)]
+                self.rows = [(int(r[self.columns[0]]), *(float(r[k]) for k in self.columns[1:]))
+                             for r in csv.DictReader(f)]
 
     def keep_until(self, step: int) -> None:
         self.rows = [r for r in self.rows if r[0] <= step]
 
-    def add(self, step: int, value: float) -> None:
-        self.rows.append((step, value))
-        pool.write_csv(self.path, [{"step": s, "return": r} for s, r in self.rows], ["step", "return"])
+    def add(self, step: int, *values: float) -> None:
+        self.rows.append((step, *values))
+        pool.write_csv(self.path, [dict(zip(self.columns, r)) for r in self.rows], self.columns)
+
+
+def overestimation_curve(directory: str) -> Curve:
+    """A trial's ``Q(s0)`` and discounted return at each evaluation."""
+    return Curve(directory, OVERESTIMATION_FILE, ("step", "q_s0", "discounted_return"))
+
+
+class Recorder:
+    """Where one trial's evaluations go: its return curve and its overestimation curve."""
+
+    def __init__(self, directory: str):
+        self.returns, self.values = Curve(directory), overestimation_curve(directory)
+
+    def keep_until(self, step: int) -> None:
+        self.returns.keep_until(step)
+        self.values.keep_until(step)
+
+    def add(self, step: int, evaluation: Evaluation) -> None:
+        self.values.add(step, evaluation.q_s0, evaluation.discounted_return)
+        self.returns.add(step, evaluation.ret)
 
 
 # -- one trial, in a Ray worker -------------------------------------------------------------------
@@ -114,19 +158,22 @@ def _run_ours(library, config, directory, eval_every) -> int:
     load_tensorflow()
     from ddpg_graph.runner import Trainer
     run_dir = os.path.join(directory, "run")
-    curve = Curve(directory)
+    recorder = Recorder(directory)
 
     class Evaluations(Callback):
         def on_step(self, trainer):
             if trainer.step % eval_every == 0:
-                curve.add(trainer.step, evaluate(trainer.agent.act, config.env_id))
+                agent = trainer.agent
+                recorder.add(trainer.step, evaluate(
+                    agent.act, config.env_id, lambda obs: agent.act_with_q(obs)[1],
+                    config.gamma, config.reward_scale))
 
     resume = latest_checkpoint(run_dir) is not None
     if resume:  # (the run's own config, as a sweep resumes a trial)
         config = resume_config(run_dir).replace(total_steps=config.total_steps)
     with Trainer(config, run_dir, progress=False, resume=resume, overwrite=not resume,
                  callbacks=[Evaluations()]) as trainer:
-        curve.keep_until(trainer.step)
+        recorder.keep_until(trainer.step)
         trainer.run()
         return trainer.step
 
@@ -138,20 +185,21 @@ def _run_peer(library, config, directory, eval_every) -> int:
         import torch
         torch.set_num_threads(1)
     from stable_baselines3.common.callbacks import BaseCallback
-    curve = Curve(directory)
-    curve.keep_until(0)  # a peer's trial restarts from scratch
+    recorder = Recorder(directory)
+    recorder.keep_until(0)  # a peer's trial restarts from scratch
 
     class Evaluations(BaseCallback):
         def _on_step(self):
             if self.num_timesteps % eval_every == 0:
                 model = self.model
-                curve.add(self.num_timesteps,
-                          evaluate(lambda obs: model.predict(obs, deterministic=True)[0],
-                                   config.env_id))
+                recorder.add(self.num_timesteps, evaluate(
+                    lambda obs: model.predict(obs, deterministic=True)[0], config.env_id,
+                    value, config.gamma, config.reward_scale))
             return True
 
     env = gym.make(config.env_id)
     model = peers.make(library, config, env)
+    value = peers.value_function(library, model)
     model.learn(total_timesteps=config.total_steps, callback=Evaluations())
     return model.num_timesteps
 
@@ -219,17 +267,20 @@ def run_suite(plan: dict, out: str, address=None) -> None:
 
 def write_tables(out: str, plan: dict) -> None:
     """``trials.csv`` and ``curves.csv`` from every trial directory."""
-    trial_rows, curve_rows = [], []
+    trial_rows, curve_rows, value_rows = [], [], []
     for (env, column, seed) in plan_configs(plan):
         name = trial_name(env, column, seed)
         status = pool.read_json(os.path.join(out, name) + ".json") or {"status": "pending"}
-        trial_rows.append({"env": env, "library": column, "seed": seed, **status})
-        curve_rows += [{"env": env, "library": column, "seed": seed, "step": step, "return": value}
-                       for step, value in Curve(os.path.join(out, name)).rows]
+        key = {"env": env, "library": column, "seed": seed}
+        trial_rows.append({**key, **status})
+        for rows, curve in ((curve_rows, Curve(os.path.join(out, name))),
+                            (value_rows, overestimation_curve(os.path.join(out, name)))):
+            rows += [{**key, **dict(zip(curve.columns, row))} for row in curve.rows]
+    keys = ["env", "library", "seed"]
     for path, rows, columns in (
-            (TRIALS_FILE, trial_rows, ["env", "library", "seed", "final_return",
-                                        *pool.TRIAL_COLUMNS]),
-            (CURVES_FILE, curve_rows, ["env", "library", "seed", "step", "return"])):
+            (TRIALS_FILE, trial_rows, keys + ["final_return", *pool.TRIAL_COLUMNS]),
+            (CURVES_FILE, curve_rows, keys + Curve("").columns),
+            (OVERESTIMATION_FILE, value_rows, keys + overestimation_curve("").columns)):
         pool.write_csv(os.path.join(out, path), rows, columns)
 
 
