@@ -315,7 +315,7 @@ class DDPGGraph:
 
         if c.policy_delay == 1:
             actor_step, target_update = actor_and_targets()
-        else:  # TD3: every d-th critic step only (SB3's order: count, critic, then the check)
+        else:  # TD3: every d-th update only, counted after the critic's step (as SB3's TD3 counts)
             with tf.control_dependencies([critic_step]), tf1.name_scope("policy_delay"):
                 count = self.n_updates.assign_add(1)
                 due = tf.equal(count % c.policy_delay, 0, name="due")
