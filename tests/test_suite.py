@@ -137,3 +137,23 @@ def test_report_gives_the_overestimation_at_the_last_evaluation(tmp_path):
     assert rows["ddpg_graph"][3:7] == ["2", "-12.0", "-20.0", "+8.0 ± 2.0"]
     assert rows["sb3"][3:7] == ["2", "-25.0", "-20.0", "-5.0 ± 5.0"]
     assert os.path.getsize(os.path.join(out, "overestimation.png")) > 0
+
+
+def test_the_bootstrap_gives_the_same_intervals_every_time():
+    """rliable 1.2 resamples with NumPy's global generator whatever random_state says; the
+    report seeds it for each estimate (and gives it back), so the same scores give the same
+    intervals, in full precision, and NumPy's global stream goes on as before."""
+    from rliable import metrics
+    scores = {"a": np.array([[1.0], [5.0], [3.0], [9.0], [2.0]]),
+              "b": np.array([[2.0], [4.0], [8.0], [1.0], [7.0]])}
+    iqm = lambda x: np.array([metrics.aggregate_iqm(x)])  # noqa: E731
+    np.random.seed(5)
+    expected_next = np.random.random()
+    np.random.seed(5)
+    first = suite_report._interval(scores, iqm)[1]
+    assert np.random.random() == expected_next
+    for other in (6, 7, 8):  # whatever state NumPy's global generator is in
+        np.random.seed(other)
+        again = suite_report._interval(scores, iqm)[1]
+        for key in scores:
+            np.testing.assert_array_equal(again[key], first[key])

@@ -12,6 +12,7 @@ at the last evaluation and as curves.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -51,10 +52,24 @@ def random_score(env_id: str) -> float:
     return evaluate(lambda obs: space.sample(), env_id).ret
 
 
+@contextlib.contextmanager
+def _seeded_numpy():
+    """NumPy's global generator seeded with ``SEED`` inside, and given back as it was after.
+    rliable 1.2's bootstraps draw their resampling indices with ``np.random.choice`` (their
+    ``update_indices``) whatever ``random_state`` they are given, and its performance
+    profiles likewise: without this, the same curves gave other confidence intervals."""
+    state = np.random.get_state()
+    np.random.seed(SEED)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def _interval(scores: dict, func):
     from rliable import library as rly
-    with warnings.catch_warnings():  # (arch's notice that random_state is deprecated)
-        warnings.simplefilter("ignore", FutureWarning)
+    with warnings.catch_warnings(), _seeded_numpy():
+        warnings.simplefilter("ignore", FutureWarning)  # (arch: random_state is deprecated)
         return rly.get_interval_estimates(scores, func, reps=REPS,
                                           random_state=np.random.RandomState(SEED))
 
@@ -233,8 +248,8 @@ def _plot_aggregate(out, point, ci, normalized, columns) -> None:
     fig.savefig(os.path.join(out, "aggregate.png"), dpi=90, bbox_inches="tight")
     plt.close(fig)
     taus = np.linspace(-0.25, 1.25, 61)
-    np.random.seed(SEED)  # (rliable's profile bootstrap draws from NumPy's global generator)
-    profiles, profile_cis = rly.create_performance_profile(normalized, taus, reps=REPS)
+    with _seeded_numpy():
+        profiles, profile_cis = rly.create_performance_profile(normalized, taus, reps=REPS)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     plot_utils.plot_performance_profiles(profiles, taus, performance_profile_cis=profile_cis,
                                          ax=ax, xlabel=r"normalized score $\tau$")
