@@ -1,6 +1,7 @@
 """Noise-free evaluation, and loading a checkpoint's agent to evaluate or export it."""
 from __future__ import annotations
 
+import math
 import os
 from typing import List, NamedTuple
 
@@ -22,25 +23,28 @@ class Episode(NamedTuple):
     q_s0: float
 
 
+def play_episode(env, policy, value=None, gamma: float = 1.0, reward_scale: float = 1.0,
+                 seed=None) -> Episode:
+    """One episode of ``policy(obs) -> action`` on ``env`` (reset with ``seed`` when given),
+    with ``value(obs) -> Q`` read at its first state (None: NaN)."""
+    obs, _ = env.reset() if seed is None else env.reset(seed=seed)
+    q_s0 = float(value(obs)) if value is not None else math.nan
+    total = discounted = 0.0
+    discount, finished = 1.0, False
+    while not finished:
+        obs, reward, terminated, truncated, _ = env.step(policy(obs))
+        total += float(reward)
+        discounted += discount * reward_scale * float(reward)
+        discount *= gamma
+        finished = terminated or truncated
+    return Episode(total, discounted, q_s0)
+
+
 def run_episodes(agent: Agent, env, episodes: int) -> List[Episode]:
     """``episodes`` noise-free episodes of ``agent``'s policy on ``env``."""
     c = agent.config
-    played = []
-    for _ in range(episodes):
-        obs, _ = env.reset()
-        action, q_s0 = agent.act_with_q(obs)
-        total = discounted = 0.0
-        discount, finished = 1.0, False
-        while not finished:
-            obs, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
-            discounted += discount * c.reward_scale * float(reward)
-            discount *= c.gamma
-            finished = terminated or truncated
-            if not finished:
-                action = agent.act(obs)
-        played.append(Episode(total, discounted, q_s0))
-    return played
+    return [play_episode(env, agent.act, lambda obs: agent.act_with_q(obs)[1], c.gamma,
+                         c.reward_scale) for _ in range(episodes)]
 
 
 def evaluate(agent: Agent, env, episodes: int) -> List[float]:

@@ -70,23 +70,13 @@ def evaluate(policy, env_id: str, value=None, gamma: float = 1.0,
     library's critic on its own action (None: NaN); the discounted return is in the critic's
     units (rewards times ``reward_scale``)."""
     import gymnasium as gym
+    from ddpg_graph.evaluation import play_episode
     env = gym.make(env_id)
-    returns, values, discounted = [], [], []
-    for episode in range(EVAL_EPISODES):
-        obs, _ = env.reset(seed=EVAL_SEED + episode)
-        values.append(value(obs) if value is not None else float("nan"))
-        total = sum_discounted = 0.0
-        discount, finished = 1.0, False
-        while not finished:
-            obs, reward, terminated, truncated, _ = env.step(policy(obs))
-            total += float(reward)
-            sum_discounted += discount * reward_scale * float(reward)
-            discount *= gamma
-            finished = terminated or truncated
-        returns.append(total)
-        discounted.append(sum_discounted)
+    played = [play_episode(env, policy, value, gamma, reward_scale, EVAL_SEED + episode)
+              for episode in range(EVAL_EPISODES)]
     env.close()
-    return Evaluation(*(float(sum(x) / EVAL_EPISODES) for x in (returns, values, discounted)))
+    return Evaluation(*(float(sum(x) / EVAL_EPISODES) for x in zip(
+        *[(e.ret, e.q_s0, e.discounted_return) for e in played])))
 
 
 class Curve:
